@@ -1,0 +1,77 @@
+/**
+ * Every error orgshift raises on purpose carries a stable `code` that callers,
+ * the CLI and the HTTP layer can switch on. Messages are for humans and never
+ * contain secrets.
+ */
+export type ErrorCode =
+  | 'invalid_user_id'
+  | 'user_not_found'
+  | 'user_exists'
+  | 'lock_timeout'
+  | 'lock_unavailable'
+  | 'lock_lost'
+  | 'verification_failed'
+  | 'migration_failed'
+  | 'rollback_refused'
+  | 'config_invalid'
+  | 'database_unavailable'
+  | 'secret_undecryptable';
+
+export class OrgshiftError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidUserIdError extends OrgshiftError {
+  constructor() {
+    super('invalid_user_id', 'user id must be a UUID');
+  }
+}
+
+export class UserNotFoundError extends OrgshiftError {
+  constructor(readonly userId: string) {
+    super('user_not_found', `no user or legacy user with id ${userId}`);
+  }
+}
+
+export class UserExistsError extends OrgshiftError {
+  constructor(readonly userId: string) {
+    super('user_exists', `a user or legacy user with id ${userId} already exists`);
+  }
+}
+
+export class ConfigError extends OrgshiftError {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super('config_invalid', `${key}: ${message}`);
+  }
+}
+
+export class DatabaseUnavailableError extends OrgshiftError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('database_unavailable', message, options);
+  }
+}
+
+export class SecretUndecryptableError extends OrgshiftError {
+  constructor(what: string) {
+    super('secret_undecryptable', `${what} could not be decrypted (wrong key or tampered ciphertext)`);
+  }
+}
+
+export class RollbackRefusedError extends OrgshiftError {
+  constructor(userId: string, reason: string) {
+    super('rollback_refused', `cannot roll back ${userId}: ${reason}`);
+  }
+}
+
+export function isOrgshiftError(error: unknown): error is OrgshiftError {
+  return error instanceof OrgshiftError;
+}
