@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'verification_failed'
   | 'migration_failed'
   | 'rollback_refused'
+  | 'invalid_input'
   | 'config_invalid'
   | 'database_unavailable'
   | 'secret_undecryptable';

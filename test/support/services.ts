@@ -39,7 +39,8 @@ async function probeRedis(): Promise<boolean> {
 }
 
 function required(name: string, available: boolean): boolean {
-  if (!available && IN_CI) throw new Error(`CI=true and ${name} is not reachable: integration tests must not be skipped`);
+  if (!available && IN_CI)
+    throw new Error(`CI=true and ${name} is not reachable: integration tests must not be skipped`);
   return available;
 }
 
@@ -59,7 +60,10 @@ export interface TestDatabase {
 
 /** A fresh database per test file, so files run in parallel and never see leftovers. */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const name = `orgshift_t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const name = `orgshift_t_${label
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()
+    .slice(0, 30)}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   try {

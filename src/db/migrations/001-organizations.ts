@@ -1,7 +1,7 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import type { Dialect } from '../database.js';
 import { ROLES } from '../schema.js';
 import { sqlTypes } from '../sql-types.js';
-import type { Dialect } from '../database.js';
 
 /** The organization side of DESIGN §1, with an index on every foreign-key column. */
 export function organizationsMigration(dialect: Dialect): Migration {

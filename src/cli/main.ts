@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { register as registerDb } from './commands/db.js';
+import { register as registerSeed } from './commands/seed.js';
+import { register as registerStatus } from './commands/status.js';
+import { register as registerUser } from './commands/user.js';
+import { EXIT_USAGE, note } from './output.js';
+
+const program = new Command('orgshift')
+  .description('move single-user accounts to organizations: just-in-time, verified, audited')
+  .exitOverride()
+  .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+for (const register of [registerDb, registerSeed, registerStatus, registerUser]) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version exit 0; everything else commander rejects is a usage error.
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else {
+    note(`orgshift: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = EXIT_USAGE;
+  }
+}

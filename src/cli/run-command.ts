@@ -1,0 +1,57 @@
+import { loadConfig, type OrgshiftConfig } from '../config/config.js';
+import { type OpenOptions, type Orgshift, open } from '../orgshift.js';
+import { note, reportError } from './output.js';
+
+export interface CommandOptions {
+  readonly json?: boolean;
+}
+
+let demoKeyWarningShown = false;
+
+/** Loads the configuration, failing with exit 2 and the bad key's name. */
+export function configOrExit(options: CommandOptions): OrgshiftConfig | undefined {
+  try {
+    const config = loadConfig();
+    if (config.keys.demo && !demoKeyWarningShown) {
+      demoKeyWarningShown = true;
+      note('orgshift: warning: using the public demo keys (set ORGSHIFT_LEGACY_KEY and ORGSHIFT_SECRET_KEY)');
+    }
+    return config;
+  } catch (error) {
+    process.exitCode = reportError(error, options);
+    return undefined;
+  }
+}
+
+/**
+ * Opens orgshift, runs one command, closes it, and turns the result or error
+ * into the exit code. The command returns its exit code.
+ */
+export async function withOrgshift(
+  options: CommandOptions,
+  openOptions: OpenOptions,
+  command: (orgshift: Orgshift) => Promise<number>,
+): Promise<void> {
+  const config = configOrExit(options);
+  if (config === undefined) return;
+  let orgshift: Orgshift | undefined;
+  try {
+    orgshift = await open(config, openOptions);
+    process.exitCode = await command(orgshift);
+  } catch (error) {
+    process.exitCode = reportError(error, options);
+  } finally {
+    await orgshift?.close().catch(() => undefined);
+  }
+}
+
+/** Parses a positive integer option, or reports a usage error (exit 2). */
+export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > max) {
+      throw new Error(`${name} must be a whole number between 0 and ${max}`);
+    }
+    return n;
+  };
+}

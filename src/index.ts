@@ -1,0 +1,49 @@
+/**
+ * orgshift's public API. Everything a library user scripts against is
+ * exported here; deeper paths are internal.
+ */
+export { type DatabaseConfig, type KeyConfig, loadConfig, type OrgshiftConfig } from './config/config.js';
+export { SecretCipher } from './crypto/secret-cipher.js';
+export type { Database, Dialect } from './db/database.js';
+export { DEFAULT_LEGACY_SCHEMA, type DependentTable, type LegacySchema } from './db/legacy-schema.js';
+export type { MigrateReport } from './db/migrate.js';
+export type { NewUser } from './directory/create-user.js';
+export { MigrationFailedError, VerificationFailedError } from './directory/errors.js';
+export type { LoadStrategy, UserLoader } from './directory/load-user.js';
+export {
+  type LazyEntity,
+  LockLoadVerify,
+  type LockLoadVerifyOptions,
+  type LockMode,
+  type Snapshot,
+} from './directory/lock-load-verify.js';
+export type { DirectoryObserver, LookupOutcome, MigrationResult } from './directory/observer.js';
+export { UserDirectory, type VerifyReport } from './directory/user-directory.js';
+export type {
+  LoadedUser,
+  MembershipRecord,
+  OrgRecord,
+  RoleRecord,
+  UserRecord,
+  UserView,
+} from './directory/user-graph.js';
+export { isUserId, parseUserId } from './directory/user-id.js';
+export { VIOLATION_CODES, type Violation, type ViolationCode } from './directory/violations.js';
+export {
+  ConfigError,
+  DatabaseUnavailableError,
+  type ErrorCode,
+  InvalidUserIdError,
+  isOrgshiftError,
+  OrgshiftError,
+  RollbackRefusedError,
+  SecretUndecryptableError,
+  UserExistsError,
+  UserNotFoundError,
+} from './errors.js';
+export { createLockManager } from './lock/create-lock-manager.js';
+export { LockLostError, LockTimeoutError, LockUnavailableError } from './lock/errors.js';
+export type { AcquireOptions, Lease, LockConfig, LockKind, LockManager } from './lock/lock-manager.js';
+export type { SeedOptions, SeedReport } from './ops/seed.js';
+export type { StatusReport } from './ops/status.js';
+export { type Health, type OpenOptions, type Orgshift, open } from './orgshift.js';
