@@ -1,14 +1,21 @@
-import { LockUnavailableError } from './errors.js';
 import type { LockConfig, LockManager } from './lock-manager.js';
 import { MemoryLockManager } from './memory.js';
 import type { LockManagerOptions } from './options.js';
+import { PostgresLockManager } from './postgres.js';
+import { RedisLockManager } from './redis.js';
 
-/** Picks the backend named by `config.kind` (DESIGN §4). Connections are opened lazily, so this never throws for a down backend. */
-export function createLockManager(config: LockConfig, _options: LockManagerOptions = {}): LockManager {
+/**
+ * Picks the backend named by `config.kind` (DESIGN §4). Never throws for a
+ * down backend: connections open in the background and failures surface as
+ * `LockUnavailableError` from `acquire` and `ping`.
+ */
+export function createLockManager(config: LockConfig, options: LockManagerOptions = {}): LockManager {
   switch (config.kind) {
     case 'memory':
       return new MemoryLockManager();
-    default:
-      throw new LockUnavailableError(`lock backend ${config.kind} is being built (issue #3)`);
+    case 'postgres':
+      return new PostgresLockManager(config, options);
+    case 'redis':
+      return new RedisLockManager(config, options);
   }
 }

@@ -1,0 +1,127 @@
+import { checkTtl } from './acquire-options.js';
+import { messageOf } from './error-message.js';
+import { LockLostError, LockUnavailableError } from './errors.js';
+import type { Lease } from './lock-manager.js';
+import type { RedisLockKeys, RedisLockScripts } from './redis-scripts.js';
+
+export interface RedisLeaseContext {
+  readonly scripts: RedisLockScripts;
+  /** Renew at ttl/3 (default). Off, the lease simply expires after ttl unless extended. */
+  readonly autoRenew: boolean;
+  readonly onBackgroundError: (error: unknown) => void;
+  readonly forget: (lease: RedisLease) => void;
+}
+
+/**
+ * A `SET NX PX` lock renewed at ttl/3. We only trust it until `validUntil`:
+ * the send time of the last command that set its TTL, plus the TTL (the server
+ * started counting no earlier). A watchdog aborts `lost` at that instant if no
+ * renewal moved it, so a paused Redis or a stalled event loop can never leave
+ * the holder believing in a lock that may already be someone else's.
+ */
+export class RedisLease implements Lease {
+  readonly lost: AbortSignal;
+  readonly #lost = new AbortController();
+  #held = true;
+  #released = false;
+  #ttlMs: number;
+  #validUntil: number;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly token: string,
+    readonly fence: bigint,
+    ttlMs: number,
+    sentAt: number,
+    private readonly keys: RedisLockKeys,
+    private readonly context: RedisLeaseContext,
+  ) {
+    this.lost = this.#lost.signal;
+    this.#ttlMs = checkTtl(ttlMs);
+    this.#validUntil = sentAt + this.#ttlMs;
+    this.#schedule();
+  }
+
+  async extend(ttlMs?: number): Promise<void> {
+    if (!this.#held) throw new LockLostError(this.key, 'no longer held');
+    const ttl = ttlMs === undefined ? this.#ttlMs : checkTtl(ttlMs);
+    if (!(await this.#pushExpiry(ttl))) throw this.lost.reason;
+    this.#ttlMs = ttl;
+    this.#schedule();
+  }
+
+  /** Never throws; false when the key was not ours any more or Redis could not confirm. */
+  async release(): Promise<boolean> {
+    if (this.#released) return false;
+    this.#released = true;
+    this.#stop();
+    try {
+      // Even a lease we consider lost may still be ours on the server: deleting it lets the next waiter in sooner.
+      return await this.context.scripts.release(this.keys, this.token);
+    } catch (error) {
+      this.context.onBackgroundError(new LockUnavailableError(`release of ${this.key} failed: ${messageOf(error)}`));
+      return false;
+    }
+  }
+
+  /** Aborts `lost` and stops renewing; the manager's close() uses it before releasing. */
+  abandon(reason: string): void {
+    if (!this.#held) return;
+    this.#stop();
+    this.#lost.abort(new LockLostError(this.key, reason));
+  }
+
+  /** Compare-and-extend; on any doubt the lease is marked lost. Resolves whether it is still held. */
+  async #pushExpiry(ttlMs: number): Promise<boolean> {
+    const sentAt = Date.now();
+    try {
+      if (!(await this.context.scripts.extend(this.keys, this.token, ttlMs))) {
+        this.abandon('the key expired or was taken by someone else');
+        return false;
+      }
+    } catch (error) {
+      this.abandon(`renewal failed: ${messageOf(error)}`);
+      return false;
+    }
+    if (!this.#held) return false;
+    this.#validUntil = Math.max(this.#validUntil, sentAt + ttlMs);
+    return true;
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#renewTimer);
+    if (!this.#held) return;
+    this.#armWatchdog();
+    if (!this.context.autoRenew) return;
+    this.#renewTimer = setTimeout(() => {
+      this.#renew().catch(this.context.onBackgroundError);
+    }, this.#ttlMs / 3);
+    this.#renewTimer.unref();
+  }
+
+  async #renew(): Promise<void> {
+    if (!this.#held) return;
+    if (await this.#pushExpiry(this.#ttlMs)) this.#schedule();
+  }
+
+  #armWatchdog(): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = setTimeout(() => this.#checkValidity(), Math.max(0, this.#validUntil - Date.now()));
+    this.#watchdog.unref();
+  }
+
+  #checkValidity(): void {
+    if (!this.#held) return;
+    if (Date.now() >= this.#validUntil) this.abandon(`ttl of ${this.#ttlMs} ms elapsed without a successful renewal`);
+    else this.#armWatchdog();
+  }
+
+  #stop(): void {
+    if (this.#held) this.context.forget(this);
+    this.#held = false;
+    clearTimeout(this.#renewTimer);
+    clearTimeout(this.#watchdog);
+  }
+}
