@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -22,6 +23,8 @@ export interface PostgresDatabase extends DatabaseBase {
 export interface SqliteDatabase extends DatabaseBase {
   readonly dialect: 'sqlite';
   readonly sqlite: BetterSqlite3.Database;
+  /** Absolute path of the database file (`:memory:` for an in-memory database). */
+  readonly file: string;
 }
 
 export type Database = PostgresDatabase | SqliteDatabase;
@@ -84,6 +87,7 @@ function openSqlite(path: string, legacy: LegacySchema): SqliteDatabase {
     dialect: 'sqlite',
     kysely,
     sqlite,
+    file: path === ':memory:' ? `:memory:${Math.random()}` : resolve(path),
     legacy,
     async close() {
       if (closed) return;

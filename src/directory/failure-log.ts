@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import { nowExpression } from '../db/sql-types.js';
+import { withWriteTransaction } from '../db/transaction.js';
 
 /**
  * `migration_failures` is the repair queue: users whose migration failed or
@@ -8,13 +9,16 @@ import { nowExpression } from '../db/sql-types.js';
  */
 export async function recordFailure(db: Database, userId: string, code: string, message: string): Promise<void> {
   const now = sql.raw(nowExpression(db.dialect));
-  await sql`insert into migration_failures (user_id, code, message, attempts, first_at, last_at)
+  // Through the write queue: on SQLite a stray autocommit write can starve an open transaction.
+  await withWriteTransaction(db, (trx) =>
+    sql`insert into migration_failures (user_id, code, message, attempts, first_at, last_at)
     values (${userId}, ${code}, ${message.slice(0, 1000)}, 1, ${now}, ${now})
     on conflict (user_id) do update set
       code = excluded.code, message = excluded.message,
-      attempts = migration_failures.attempts + 1, last_at = excluded.last_at`.execute(db.kysely);
+      attempts = migration_failures.attempts + 1, last_at = excluded.last_at`.execute(trx),
+  );
 }
 
 export async function clearFailure(db: Database, userId: string): Promise<void> {
-  await sql`delete from migration_failures where user_id = ${userId}`.execute(db.kysely);
+  await withWriteTransaction(db, (trx) => sql`delete from migration_failures where user_id = ${userId}`.execute(trx));
 }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SecretCipher } from '../crypto/secret-cipher.js';
 import { type Database, ident } from '../db/database.js';
+import { inWriteQueue } from '../db/write-queue.js';
 
 export interface SeedOptions {
   readonly users: number;
@@ -156,5 +157,5 @@ async function insertBatchSqlite(db: Database, users: readonly SeededUser[], per
   });
   // Kysely serializes its own use of the SQLite connection; join that queue so
   // a batch never interleaves with a transaction it started.
-  await db.kysely.connection().execute(async () => writeBatch.immediate());
+  await inWriteQueue(db.file, () => db.kysely.connection().execute(async () => writeBatch.immediate()));
 }
