@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerDb } from './commands/db.js';
 import { register as registerSeed } from './commands/seed.js';
+import { register as registerServe } from './commands/serve.js';
 import { register as registerStatus } from './commands/status.js';
 import { register as registerUser } from './commands/user.js';
 import { EXIT_USAGE, note } from './output.js';
@@ -11,7 +12,7 @@ const program = new Command('orgshift')
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
-for (const register of [registerDb, registerSeed, registerStatus, registerUser]) register(program);
+for (const register of [registerDb, registerSeed, registerServe, registerStatus, registerUser]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,100 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Orgshift } from '../orgshift.js';
+import { AccessLog } from './access-log.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, toErrorReply } from './error-mapping.js';
+import { HttpError } from './http-error.js';
+import { installHttpMetrics } from './http-metrics.js';
+import { createLogger } from './logger.js';
+import { trackRouteMethods } from './method-not-allowed.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { adminRoutes } from './routes/admin.js';
+import { metricsRoute } from './routes/metrics.js';
+import { probeRoutes } from './routes/probes.js';
+import { userRoutes } from './routes/users.js';
+
+export interface ServerOptions {
+  /** Defaults to `orgshift.config.http.apiToken`. */
+  readonly apiToken?: string;
+  /** Defaults to `orgshift.config.http.adminToken`. */
+  readonly adminToken?: string;
+  /**
+   * The registry /metrics serves. Create it with `createMetrics()` and pass its
+   * `observer` to `open()` so the directory's lookups and migrations appear;
+   * without it the server counts HTTP and process metrics only.
+   */
+  readonly metrics?: ServerMetrics;
+  /** A pino logger (see `createLogger`); info level on stdout by default. */
+  readonly logger?: FastifyBaseLogger;
+  /** Largest accepted body; no route takes more than a few bytes. */
+  readonly bodyLimit?: number;
+}
+
+/**
+ * The HTTP service of DESIGN §6 over an open orgshift. The caller listens and
+ * closes; closing the server does not close orgshift (see serve.ts for the
+ * shutdown order).
+ */
+export async function createServer(orgshift: Orgshift, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const metrics = options.metrics ?? createMetrics();
+  const app = Fastify({
+    loggerInstance: options.logger ?? createLogger(),
+    logController: new AccessLog(),
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    bodyLimit: options.bodyLimit ?? 16 * 1024,
+    // Our own 503 below carries Retry-After and the documented error JSON.
+    return503OnClosing: false,
+  });
+
+  // JSON only: anything else is 415 rather than a string body no route expects.
+  app.removeContentTypeParser('text/plain');
+  installHttpMetrics(app, metrics);
+  installRequestPlumbing(app);
+  installErrorHandling(app);
+
+  await registerOpenApi(app);
+  const finishRoutes = trackRouteMethods(app);
+  const http = orgshift.config.http;
+  await app.register(userRoutes, { orgshift, apiToken: options.apiToken ?? http.apiToken });
+  await app.register(adminRoutes, { orgshift, adminToken: options.adminToken ?? http.adminToken });
+  await app.register(probeRoutes, { orgshift });
+  await app.register(metricsRoute, { metrics });
+  finishRoutes();
+  return app;
+}
+
+/** Request ids, load shedding while closing, and Retry-After on every 503. */
+function installRequestPlumbing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    if (closing) {
+      done(new HttpError(503, 'shutting_down', 'server is shutting down; retry on another instance'));
+      return;
+    }
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) {
+      reply.header('retry-after', String(DEFAULT_RETRY_AFTER_SECONDS));
+    }
+    done(null, payload);
+  });
+}
+
+function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const mapped = toErrorReply(error);
+    if (mapped.unexpected) request.log.error({ err: error }, 'request failed');
+    return reply.code(mapped.statusCode).headers(mapped.headers).send(mapped.body);
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send({ error: { code: 'not_found', message: 'no such route' } }),
+  );
+}

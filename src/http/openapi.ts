@@ -1,0 +1,39 @@
+import { createRequire } from 'node:module';
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+
+/** src/http and dist/http are both two levels below package.json. */
+const { version } = createRequire(import.meta.url)('../../package.json') as { readonly version: string };
+
+/**
+ * Registers @fastify/swagger; must run before any route is added, since it
+ * collects routes as they are registered. /openapi.json describes itself too.
+ */
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'orgshift',
+        description:
+          'Users migrated just in time from single-user accounts to organizations, verified on every read. ' +
+          'Errors are `{ "error": { "code", "message" } }`; every 503 carries Retry-After.',
+        version,
+      },
+      components: {
+        securitySchemes: {
+          apiToken: { type: 'http', scheme: 'bearer', description: 'ORGSHIFT_API_TOKEN' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'ORGSHIFT_ADMIN_TOKEN' },
+        },
+      },
+      tags: [
+        { name: 'users', description: 'lock-load-verify reads' },
+        { name: 'admin', description: 'operations (admin token)' },
+        { name: 'probes', description: 'liveness, readiness, metrics, this document' },
+      ],
+    },
+  });
+  app.get('/openapi.json', { schema: { summary: 'this OpenAPI document', tags: ['probes'] } }, async () =>
+    app.swagger(),
+  );
+}
