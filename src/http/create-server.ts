@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Orgshift } from '../orgshift.js';
 import { AccessLog } from './access-log.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, toErrorReply } from './error-mapping.js';
@@ -46,6 +46,11 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     // Our own 503 below carries Retry-After and the documented error JSON.
     return503OnClosing: false,
+    // Router-level rejections (malformed URL, over-long parameter) skip the hooks; same JSON anyway.
+    frameworkErrors: (error, request, reply) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
+      sendError(error, request, reply);
+    },
   });
 
   // JSON only: anything else is 415 rather than a string body no route expects.
@@ -88,12 +93,14 @@ function installRequestPlumbing(app: FastifyInstance): void {
   });
 }
 
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const mapped = toErrorReply(error);
+  if (mapped.unexpected) request.log.error({ err: error }, 'request failed');
+  return reply.code(mapped.statusCode).headers(mapped.headers).send(mapped.body);
+}
+
 function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
-    const mapped = toErrorReply(error);
-    if (mapped.unexpected) request.log.error({ err: error }, 'request failed');
-    return reply.code(mapped.statusCode).headers(mapped.headers).send(mapped.body);
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).send({ error: { code: 'not_found', message: 'no such route' } }),
   );
