@@ -10,8 +10,8 @@ const UNLOCK_TIMEOUT_MS = 2_000;
 export interface PostgresLeaseContext {
   readonly pool: PgClientPool;
   readonly onBackgroundError: (error: unknown) => void;
-  /** The manager stops tracking the lease once it no longer holds its connection. */
-  readonly forget: (lease: PostgresLease) => void;
+  /** The lease no longer counts as held (released, expired, lost): the next local acquirer may go. */
+  readonly ended: (lease: PostgresLease) => void;
 }
 
 /**
@@ -69,7 +69,7 @@ export class PostgresLease implements Lease {
   #let(): void {
     this.#held = false;
     clearTimeout(this.#timer);
-    this.context.forget(this);
+    this.context.ended(this);
   }
 
   #expire(): void {

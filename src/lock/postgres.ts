@@ -3,6 +3,7 @@ import { abortReason, checkAcquireOptions } from './acquire-options.js';
 import { advisoryKey } from './advisory-key.js';
 import { messageOf } from './error-message.js';
 import { LockTimeoutError, LockUnavailableError } from './errors.js';
+import { KeyGate } from './key-gate.js';
 import type { AcquireOptions, Lease, LockManager } from './lock-manager.js';
 import type { LockManagerOptions } from './options.js';
 import { PgClientPool, type PooledClient } from './pg-client-pool.js';
@@ -12,14 +13,17 @@ import { newLockToken } from './token.js';
 
 export interface PostgresLockConfig {
   readonly url: string;
-  /** Most connections this manager opens; each waiter and each holder uses one. Default 20. */
+  /**
+   * Most connections this manager opens. Each holder uses one, and so does one
+   * waiter per key (further waiters for that key queue in the process). Default 10.
+   */
   readonly poolSize?: number;
 }
 
 export interface PostgresLockManagerOptions extends LockManagerOptions {
   /** Default 2000 ms. */
   readonly connectTimeoutMs?: number;
-  /** Idle lock connections close after this long. Default 30 s. */
+  /** Idle lock connections close after this long. Default 10 s. */
   readonly idleTimeoutMs?: number;
   /** Shows in pg_stat_activity; default `orgshift-lock`. */
   readonly applicationName?: string;
@@ -52,18 +56,20 @@ const LOCK_NOW = {
 const LOCK_TIMEOUT_SQLSTATE = '55P03';
 /** Beyond the server-side lock_timeout, how long we let a silent server take before dropping the connection. */
 const ANSWER_GRACE_MS = 2_000;
-const DEFAULT_POOL_SIZE = 20;
+const DEFAULT_POOL_SIZE = 10;
 
 /**
  * PostgreSQL session advisory locks (DESIGN §4). The server queues waiters and
  * `lock_timeout` bounds the wait, so there is no polling; a holder that crashes
- * takes its lock with its connection. Every lease owns a dedicated connection.
+ * takes its lock with its connection. Every lease owns a dedicated connection,
+ * and one acquirer per key and process at a time queues on the server.
  */
 export class PostgresLockManager implements LockManager {
   readonly kind = 'postgres' as const;
   readonly #pool: PgClientPool;
   readonly #probe: PostgresProbe;
   readonly #leases = new Set<PostgresLease>();
+  readonly #gate = new KeyGate();
   readonly #onBackgroundError: (error: unknown) => void;
   #fenceSequence: Promise<void> | undefined;
   #closed = false;
@@ -76,7 +82,7 @@ export class PostgresLockManager implements LockManager {
       url: config.url,
       max: config.poolSize ?? DEFAULT_POOL_SIZE,
       connectTimeoutMs,
-      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 10_000,
       applicationName,
       onBackgroundError: this.#onBackgroundError,
     });
@@ -89,19 +95,28 @@ export class PostgresLockManager implements LockManager {
     if (opts.signal?.aborted) throw abortReason(opts.signal);
     const started = Date.now();
     const deadline = started + opts.waitMs;
-    const pooled = await abortable(this.#pool.take(key, deadline), opts.signal, (p) => this.#pool.give(p));
-    const lockKey = advisoryKey(key);
-    const fence = await abortable(this.#lock(pooled, key, lockKey, started, deadline), opts.signal, () =>
-      // Nobody waits for this lock any more: dropping the connection is the surest unlock.
-      this.#pool.discard(pooled),
-    );
-    const lease = new PostgresLease(key, newLockToken(), fence, opts.ttlMs, lockKey, pooled, {
-      pool: this.#pool,
-      onBackgroundError: this.#onBackgroundError,
-      forget: (l) => this.#leases.delete(l),
-    });
-    this.#leases.add(lease);
-    return lease;
+    const exitGate = await this.#gate.enter(key, deadline, opts.signal);
+    try {
+      const lockKey = advisoryKey(key);
+      const pooled = await abortable(this.#pool.take(key, deadline), opts.signal, (p) => this.#pool.give(p));
+      const fence = await abortable(this.#lock(pooled, key, lockKey, started, deadline), opts.signal, () =>
+        // Nobody waits for this lock any more: dropping the connection is the surest unlock.
+        this.#pool.discard(pooled),
+      );
+      const lease = new PostgresLease(key, newLockToken(), fence, opts.ttlMs, lockKey, pooled, {
+        pool: this.#pool,
+        onBackgroundError: this.#onBackgroundError,
+        ended: (l) => {
+          this.#leases.delete(l);
+          exitGate();
+        },
+      });
+      this.#leases.add(lease);
+      return lease;
+    } catch (error) {
+      exitGate();
+      throw error;
+    }
   }
 
   /** Unlocks `key` only if `token` is the token of a lease this manager holds on it. */

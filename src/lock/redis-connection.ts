@@ -24,6 +24,7 @@ export function lockClientOptions(commandTimeoutMs: number): RedisOptions {
 export class RedisConnection {
   readonly client: Redis;
   #lastError: Error | undefined;
+  #ready: Promise<void> | undefined;
 
   constructor(
     url: string,
@@ -42,12 +43,21 @@ export class RedisConnection {
   }
 
   /** Resolves once connected; throws `LockUnavailableError` after the command timeout. */
-  async ready(): Promise<void> {
+  ready(): Promise<void> {
     const { client } = this;
-    if (client.status === 'ready') return;
-    if (client.status === 'end') throw new LockUnavailableError('redis lock client is closed');
+    if (client.status === 'ready') return Promise.resolve();
+    if (client.status === 'end') return Promise.reject(new LockUnavailableError('redis lock client is closed'));
     if (client.status === 'wait') client.connect().catch(() => undefined);
-    await new Promise<void>((resolve, reject) => {
+    // Concurrent callers share one wait: one pair of listeners, however many acquirers queue up.
+    this.#ready ??= this.#awaitReady().finally(() => {
+      this.#ready = undefined;
+    });
+    return this.#ready;
+  }
+
+  #awaitReady(): Promise<void> {
+    const { client } = this;
+    return new Promise<void>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
         client.off('ready', onReady);

@@ -119,6 +119,25 @@ describePostgres('postgres lock manager', () => {
     await expect(locks.acquire('k', LONG)).rejects.toBeInstanceOf(LockUnavailableError);
   });
 
+  it('a hot key queues its local waiters in the process, so it cannot drain the pool', async () => {
+    const name = `orgshift-lock-hot-${process.pid}`;
+    const locks = manager(3, { applicationName: name });
+    const holder = await locks.acquire('hot', LONG);
+    const waiters = Array.from({ length: 20 }, () =>
+      locks.acquire('hot', LONG).then(async (lease) => {
+        await sleep(1);
+        return lease.release();
+      }),
+    );
+    await sleep(50);
+    expect(await sessionsNamed(name)).toBe(1);
+    const cold = await locks.acquire('cold', { ttlMs: 1_000, waitMs: 0 });
+    expect(await cold.release()).toBe(true);
+    await holder.release();
+    expect(await Promise.all(waiters)).toEqual(Array.from({ length: 20 }, () => true));
+    expect(await sessionsNamed(name)).toBeLessThanOrEqual(3);
+  });
+
   it('returns false for a foreign token and keeps the holder', async () => {
     const locks = manager();
     const holder = await locks.acquire('k', LONG);
@@ -142,9 +161,9 @@ describePostgres('postgres lock manager', () => {
   });
 
   it('extend keeps the lease past its first ttl', async () => {
-    const lease = await manager().acquire('k', { ttlMs: 120, waitMs: 0 });
+    const lease = await manager().acquire('k', { ttlMs: 400, waitMs: 0 });
     for (let i = 0; i < 4; i++) {
-      await sleep(60);
+      await sleep(150);
       await lease.extend();
     }
     expect(lease.lost.aborted).toBe(false);
