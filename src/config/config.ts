@@ -52,6 +52,8 @@ const envSchema = z.object({
     ),
   ORGSHIFT_DATABASE_POOL_SIZE: positiveInt(1000).default(10),
   ORGSHIFT_LOCK: z.enum(['memory', 'postgres', 'redis']).optional(),
+  // Each held or awaited PostgreSQL lock occupies a connection (the server does the waiting).
+  ORGSHIFT_LOCK_POOL_SIZE: positiveInt(1000).default(20),
   ORGSHIFT_REDIS_URL: z
     .string()
     .default('redis://127.0.0.1:6379')
@@ -188,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrgshiftConfig
     lockKind === 'memory'
       ? { kind: 'memory' }
       : lockKind === 'postgres'
-        ? { kind: 'postgres', url: (database as { url: string }).url }
+        ? { kind: 'postgres', url: (database as { url: string }).url, poolSize: e.ORGSHIFT_LOCK_POOL_SIZE }
         : { kind: 'redis', url: e.ORGSHIFT_REDIS_URL, prefix: e.ORGSHIFT_REDIS_PREFIX };
   return Object.freeze({
     database,

@@ -122,7 +122,7 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
         await Promise.all(locals.map((l) => l.close()));
         const childTallies = await Promise.all(children.map(async (c) => JSON.parse(await c.nextLine(60_000))));
         expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
-        for (const tally of childTallies) expect(tally).toEqual({ ok: 200 });
+        childTallies.forEach((tally, i) => expect(tally, children[i]?.stderr()).toEqual({ ok: 200 }));
       } finally {
         for (const child of children) child.kill();
       }

@@ -43,8 +43,12 @@ function postgresWith(lock: 'postgres' | 'redis'): Backend {
       const lockEnv: Record<string, string> =
         lock === 'redis'
           ? { ORGSHIFT_LOCK: 'redis', ORGSHIFT_REDIS_URL: REDIS_URL, ORGSHIFT_REDIS_PREFIX: testRedisPrefix(label) }
-          : { ORGSHIFT_LOCK: 'postgres' };
-      return { env: { ORGSHIFT_DATABASE_URL: db.url, ...lockEnv }, teardown: () => db.drop() };
+          : { ORGSHIFT_LOCK: 'postgres', ORGSHIFT_LOCK_POOL_SIZE: '8' };
+      // Small pools: tests open several instances and processes against a server capped at 100 connections.
+      return {
+        env: { ORGSHIFT_DATABASE_URL: db.url, ORGSHIFT_DATABASE_POOL_SIZE: '4', ...lockEnv },
+        teardown: () => db.drop(),
+      };
     },
   };
 }

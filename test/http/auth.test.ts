@@ -1,0 +1,151 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { createServer } from '../../src/http/create-server.js';
+import { createLogger } from '../../src/http/logger.js';
+import { assertListenAllowed, isLoopbackAddress } from '../../src/http/loopback.js';
+import { type Orgshift, open } from '../../src/orgshift.js';
+import { describePostgresRedis } from '../support/services.js';
+import { bearer, call } from './support/http-client.js';
+import { type LocalServer, listenLocal } from './support/local-server.js';
+import { type PgRedis, setupPgRedis } from './support/pg-redis.js';
+
+const API_TOKEN = 'api-token-for-auth-test-000001';
+const ADMIN_TOKEN = 'admin-token-for-auth-test-00001';
+const REMOTE = '203.0.113.7';
+
+describe('listen policy', () => {
+  it('refuses a non-loopback host without an API token, naming the key', () => {
+    expect(() => assertListenAllowed('0.0.0.0', undefined)).toThrow(ConfigError);
+    expect(() => assertListenAllowed('0.0.0.0', undefined)).toThrow(/ORGSHIFT_HOST: refusing.*ORGSHIFT_API_TOKEN/);
+    expect(() => assertListenAllowed('::', undefined)).toThrow(ConfigError);
+    expect(() => assertListenAllowed('192.168.1.10', undefined)).toThrow(ConfigError);
+    expect(() => assertListenAllowed('0.0.0.0', API_TOKEN)).not.toThrow();
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) {
+      expect(() => assertListenAllowed(host, undefined)).not.toThrow();
+    }
+  });
+
+  it('recognises loopback peers, including IPv4-mapped ones', () => {
+    expect(isLoopbackAddress('127.0.0.1')).toBe(true);
+    expect(isLoopbackAddress('::1')).toBe(true);
+    expect(isLoopbackAddress('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopbackAddress('::ffff:10.0.0.1')).toBe(false);
+    expect(isLoopbackAddress('10.0.0.1')).toBe(false);
+    expect(isLoopbackAddress(undefined)).toBe(false);
+  });
+});
+
+describePostgresRedis('bearer tokens', () => {
+  let pg: PgRedis;
+  let orgshift: Orgshift;
+  let server: LocalServer;
+  let userId: string;
+
+  beforeAll(async () => {
+    pg = await setupPgRedis('http_auth');
+    orgshift = await open(loadConfig({ ...pg.env, ORGSHIFT_API_TOKEN: API_TOKEN, ORGSHIFT_ADMIN_TOKEN: ADMIN_TOKEN }), {
+      migrate: true,
+    });
+    await orgshift.seed({ users: 2 });
+    const rows = await sql<{ id: string }>`select id from legacy_users limit 1`.execute(orgshift.db.kysely);
+    userId = String(rows.rows[0]?.id);
+    server = await listenLocal(orgshift);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await orgshift?.close();
+    await pg?.teardown();
+  });
+
+  it('user routes: 401 without or with a wrong token, 200 with the API token', async () => {
+    for (const path of [`/v1/users/${userId}`, `/v1/users/${userId}/verification`]) {
+      const refused = [
+        {},
+        bearer('wrong'),
+        bearer(`${API_TOKEN}x`),
+        bearer(ADMIN_TOKEN),
+        { authorization: `Basic ${Buffer.from(`u:${API_TOKEN}`).toString('base64')}` },
+        { authorization: API_TOKEN },
+      ];
+      for (const headers of refused) {
+        const answer = await call(server.url, path, { headers });
+        expect(answer.status, JSON.stringify(headers)).toBe(401);
+        expect(answer.json?.error?.code).toBe('unauthorized');
+        expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      }
+      expect((await call(server.url, path, { headers: bearer(API_TOKEN) })).status).toBe(200);
+      expect((await call(server.url, path, { headers: { authorization: `bearer  ${API_TOKEN}` } })).status).toBe(200);
+    }
+  });
+
+  it('checks the token before the route schema, so unauthenticated callers learn nothing about ids', async () => {
+    const answer = await call(server.url, '/v1/users/not-a-uuid');
+    expect(answer.status).toBe(401);
+  });
+
+  it('admin routes refuse the API token and accept only the admin token', async () => {
+    for (const headers of [{}, bearer(API_TOKEN), bearer('wrong')]) {
+      const answer = await call(server.url, '/v1/admin/status', { headers });
+      expect(answer.status).toBe(401);
+      expect(answer.json?.error?.code).toBe('unauthorized');
+    }
+    expect((await call(server.url, '/v1/admin/status', { headers: bearer(ADMIN_TOKEN) })).status).toBe(200);
+  });
+
+  it('leaves probes, metrics and the OpenAPI document open', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json']) {
+      expect((await call(server.url, path)).status, path).toBe(200);
+    }
+  });
+
+  describe('without tokens', () => {
+    let tokenless: Orgshift;
+    beforeAll(async () => {
+      tokenless = await open(loadConfig(pg.env));
+    });
+    afterAll(async () => {
+      await tokenless?.close();
+    });
+
+    it('serves every route to loopback clients', async () => {
+      const local = await listenLocal(tokenless);
+      try {
+        expect((await call(local.url, `/v1/users/${userId}`)).status).toBe(200);
+        expect((await call(local.url, '/v1/admin/status')).status).toBe(200);
+      } finally {
+        await local.close();
+      }
+    });
+
+    it('refuses users and admin routes to a non-loopback peer', async () => {
+      const app = await createServer(tokenless, { logger: createLogger({ level: 'silent' }) });
+      try {
+        for (const url of [`/v1/users/${userId}`, '/v1/admin/status']) {
+          const answer = await app.inject({ method: 'GET', url, remoteAddress: REMOTE });
+          expect(answer.statusCode, url).toBe(401);
+          expect(answer.json().error.message).toMatch(/only answers loopback clients/);
+        }
+        expect((await app.inject({ method: 'GET', url: '/healthz', remoteAddress: REMOTE })).statusCode).toBe(200);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('with an API token only, admin routes stay loopback-only', async () => {
+      const app = await createServer(tokenless, { apiToken: API_TOKEN, logger: createLogger({ level: 'silent' }) });
+      try {
+        const fromRemote = (url: string, token?: string) =>
+          app.inject({ method: 'GET', url, remoteAddress: REMOTE, headers: token ? bearer(token) : {} });
+        expect((await fromRemote(`/v1/users/${userId}`, API_TOKEN)).statusCode).toBe(200);
+        expect((await fromRemote('/v1/admin/status', API_TOKEN)).statusCode).toBe(401);
+        expect((await fromRemote('/v1/admin/status')).statusCode).toBe(401);
+        const fromLoopback = await app.inject({ method: 'GET', url: '/v1/admin/status', remoteAddress: '127.0.0.1' });
+        expect(fromLoopback.statusCode).toBe(200);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnTs } from '../support/child.js';
+import { TEST_LEGACY_KEY, TEST_SECRET_KEY } from '../support/open-test.js';
+import { call } from './support/http-client.js';
+import { exitWithin, type ServeChild, startServe } from './support/serve-child.js';
+
+describe('orgshift serve', () => {
+  let dir: string;
+  const children: ServeChild[] = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'orgshift-serve-'));
+  });
+  afterAll(() => {
+    for (const { child } of children) child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--demo migrates, seeds 1,000 users, prints a curl that answers 200, and stops on SIGTERM with exit 0', async () => {
+    const served = await startServe({ ORGSHIFT_DATABASE_URL: `sqlite:${join(dir, 'demo.db')}` }, ['--demo']);
+    children.push(served);
+    const curl = await served.nextLine(10_000);
+    const match = /^try: curl (http:\/\/127\.0\.0\.1:\d+\/v1\/users\/[0-9a-f-]{36})$/.exec(curl);
+    expect(match, curl).not.toBeNull();
+    const answer = await fetch(String(match?.[1]));
+    expect(answer.status).toBe(200);
+    const status = await call(served.url, '/v1/admin/status');
+    expect(status.json).toMatchObject({ legacyTotal: 1_000, migrated: 1, lock: { kind: 'memory', healthy: true } });
+    served.child.kill('SIGTERM');
+    expect(await exitWithin(served.child, 10_000)).toBe(0);
+  });
+
+  it('--demo on an already seeded database does not seed again', async () => {
+    const served = await startServe({ ORGSHIFT_DATABASE_URL: `sqlite:${join(dir, 'demo.db')}` }, ['--demo']);
+    children.push(served);
+    expect(await served.nextLine(10_000)).toMatch(/^try: curl /);
+    expect((await call(served.url, '/v1/admin/status')).json).toMatchObject({ legacyTotal: 1_000 });
+    served.child.kill('SIGINT');
+    expect(await exitWithin(served.child, 10_000)).toBe(0);
+    expect(served.child.stderr()).not.toContain('seeding');
+  });
+
+  const refusals: readonly [string, Record<string, string>, readonly string[], RegExp][] = [
+    [
+      'a non-loopback host without an API token',
+      { ORGSHIFT_HOST: '0.0.0.0', ORGSHIFT_DATABASE_URL: 'sqlite::memory:' },
+      [],
+      /ORGSHIFT_HOST: refusing to listen on 0\.0\.0\.0 without ORGSHIFT_API_TOKEN/,
+    ],
+    [
+      'an unknown log level',
+      { ORGSHIFT_LOG_LEVEL: 'loud', ORGSHIFT_DATABASE_URL: 'sqlite::memory:' },
+      [],
+      /ORGSHIFT_LOG_LEVEL/,
+    ],
+    [
+      '--demo on PostgreSQL',
+      {
+        ORGSHIFT_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/never_used',
+        ORGSHIFT_LEGACY_KEY: TEST_LEGACY_KEY,
+        ORGSHIFT_SECRET_KEY: TEST_SECRET_KEY,
+      },
+      ['--demo'],
+      /--demo seeds demo users and only runs on SQLite/,
+    ],
+  ];
+
+  it.concurrent.each(refusals)('refuses %s with exit 2 and a message naming the key', async (_name, env, args, message) => {
+    const child = spawnTs('src/cli/main.ts', ['serve', ...args], { ORGSHIFT_PORT: '0', ...env });
+    expect(await exitWithin(child, 20_000)).toBe(2);
+    expect(child.stderr()).toMatch(message);
+  });
+});
