@@ -86,6 +86,9 @@ function installRequestPlumbing(app: FastifyInstance): void {
     done();
   });
   app.addHook('onSend', (_request, reply, payload, done) => {
+    // server.close() only reaps connections idle at that moment; a keep-alive
+    // connection whose request was still running would otherwise hold the drain open.
+    if (closing) reply.header('connection', 'close');
     if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) {
       reply.header('retry-after', String(DEFAULT_RETRY_AFTER_SECONDS));
     }

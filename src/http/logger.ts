@@ -1,11 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
-import { z } from 'zod';
-import { ConfigError } from '../errors.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
  * Paths pino replaces with "[redacted]". Headers are logged (user agent and
@@ -54,11 +50,4 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     serializers: { req: requestSerializer, err: pino.stdSerializers.err },
   };
   return settings.stream ? pino(options, settings.stream) : pino(options);
-}
-
-/** ORGSHIFT_LOG_LEVEL, validated like the rest of the configuration (exit 2 naming the key). */
-export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
-  const parsed = z.enum(LOG_LEVELS).default('info').safeParse(env.ORGSHIFT_LOG_LEVEL);
-  if (!parsed.success) throw new ConfigError('ORGSHIFT_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  return parsed.data;
 }

@@ -68,9 +68,12 @@ describe('orgshift serve', () => {
     ],
   ];
 
-  it.concurrent.each(refusals)('refuses %s with exit 2 and a message naming the key', async (_name, env, args, message) => {
-    const child = spawnTs('src/cli/main.ts', ['serve', ...args], { ORGSHIFT_PORT: '0', ...env });
-    expect(await exitWithin(child, 20_000)).toBe(2);
-    expect(child.stderr()).toMatch(message);
-  });
+  it.concurrent.each(refusals)(
+    'refuses %s with exit 2 and a message naming the key',
+    async (_name, env, args, message) => {
+      const child = spawnTs('src/cli/main.ts', ['serve', ...args], { ORGSHIFT_PORT: '0', ...env });
+      expect(await exitWithin(child, 20_000)).toBe(2);
+      expect(child.stderr()).toMatch(message);
+    },
+  );
 });

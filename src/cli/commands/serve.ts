@@ -4,10 +4,11 @@ import type { OrgshiftConfig } from '../../config/config.js';
 import { ident } from '../../db/database.js';
 import { ConfigError } from '../../errors.js';
 import { createServer } from '../../http/create-server.js';
-import { createLogger, type LogLevel, logLevelFromEnv } from '../../http/logger.js';
+import { createLogger } from '../../http/logger.js';
 import { assertListenAllowed } from '../../http/loopback.js';
 import { createMetrics } from '../../http/metrics.js';
-import { DEFAULT_SHUTDOWN_GRACE_MS, shutdown } from '../../http/shutdown.js';
+import { type ServeSettings, serveSettingsFromEnv } from '../../http/serve-settings.js';
+import { shutdown } from '../../http/shutdown.js';
 import { type Orgshift, open } from '../../orgshift.js';
 import { EXIT_USAGE, note, printLine, reportError } from '../output.js';
 import { configOrExit } from '../run-command.js';
@@ -30,27 +31,27 @@ export function register(program: Command): void {
 }
 
 /** Everything that can be refused before touching the database: exit 2 with the key to fix. */
-function checkStartup(config: OrgshiftConfig, options: ServeOptions): LogLevel {
+function checkStartup(config: OrgshiftConfig, options: ServeOptions): ServeSettings {
   if (options.demo && config.database.kind !== 'sqlite') {
     throw new ConfigError('ORGSHIFT_DATABASE_URL', '--demo seeds demo users and only runs on SQLite');
   }
   assertListenAllowed(config.http.host, config.http.apiToken);
-  return logLevelFromEnv();
+  return serveSettingsFromEnv();
 }
 
 async function serve(options: ServeOptions): Promise<void> {
   const config = configOrExit({});
   if (config === undefined) return;
-  let level: LogLevel;
+  let settings: ServeSettings;
   try {
-    level = checkStartup(config, options);
+    settings = checkStartup(config, options);
   } catch (error) {
     process.exitCode = reportError(error);
     return;
   }
   // Installed before the slow part of startup, so a signal during it still shuts down cleanly.
   const stopped = untilSignal();
-  const logger = createLogger({ level });
+  const logger = createLogger({ level: settings.logLevel });
   const metrics = createMetrics();
   let orgshift: Orgshift | undefined;
   try {
@@ -70,8 +71,8 @@ async function serve(options: ServeOptions): Promise<void> {
     printLine(`orgshift: listening on ${address}`);
     if (demoUser !== undefined) printLine(`try: ${curlFor(address, demoUser, config.http.apiToken)}`);
     const signal = await stopped;
-    logger.info({ signal, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }, 'shutting down');
-    const report = await shutdown(app, orgshift, DEFAULT_SHUTDOWN_GRACE_MS);
+    logger.info({ signal, graceMs: settings.shutdownGraceMs }, 'shutting down');
+    const report = await shutdown(app, orgshift, settings.shutdownGraceMs);
     logger.info(report, report.forced ? 'stopped; busy connections were cut at the deadline' : 'stopped');
     exitSoon(0);
   } catch (error) {
