@@ -3,7 +3,13 @@
  * Backends live beside this file, one per file; `createLockManager` picks one.
  */
 export interface AcquireOptions {
-  /** Lease time-to-live. Backends that renew do so at ttlMs / 3. */
+  /**
+   * Lease time-to-live. `redis` renews at ttlMs / 3 while the process lives and
+   * Redis answers, so the TTL bounds how long a crashed or cut-off holder blocks
+   * others. `memory` and `postgres` treat it as a hard term that `extend` pushes
+   * (a postgres lock also ends with its connection). Either way `lost` aborts
+   * when the lease runs out.
+   */
   readonly ttlMs: number;
   /** Longest time to wait for a busy key before `LockTimeoutError`. */
   readonly waitMs: number;

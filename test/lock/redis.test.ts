@@ -130,11 +130,14 @@ describeRedis('redis lock manager', () => {
   it('a release is published: the waiter wakes long before its poll would', async () => {
     const holder = await manager().acquire('k', LONG);
     const waiting = manager({ pollMinMs: 10_000, pollMaxMs: 10_000 }).acquire('k', LONG);
-    await sleep(100);
+    const subscribers = async () => ((await raw.pubsub('NUMSUB', `${prefix}{k}:released`)) as [string, number])[1];
+    await expect.poll(subscribers, { timeout: 5_000, interval: 10 }).toBe(1);
     const released = Date.now();
     await holder.release();
     const next = await waiting;
-    expect(Date.now() - released).toBeLessThan(100);
+    // The poll would take 10 s; only the published release explains a prompt wake-up.
+    expect(Date.now() - released).toBeLessThan(1_000);
+    await expect.poll(subscribers, { timeout: 1_000, interval: 10 }).toBe(0);
     expect(await next.release()).toBe(true);
   });
 
