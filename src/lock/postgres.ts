@@ -3,7 +3,7 @@ import { abortReason, checkAcquireOptions } from './acquire-options.js';
 import { advisoryKey } from './advisory-key.js';
 import { messageOf } from './error-message.js';
 import { LockTimeoutError, LockUnavailableError } from './errors.js';
-import { KeyGate } from './key-gate.js';
+import { type GateExit, KeyGate } from './key-gate.js';
 import type { AcquireOptions, Lease, LockManager } from './lock-manager.js';
 import type { LockManagerOptions } from './options.js';
 import { PgClientPool, type PooledClient } from './pg-client-pool.js';
@@ -97,26 +97,36 @@ export class PostgresLockManager implements LockManager {
     const deadline = started + opts.waitMs;
     const exitGate = await this.#gate.enter(key, deadline, opts.signal);
     try {
-      const lockKey = advisoryKey(key);
-      const pooled = await abortable(this.#pool.take(key, deadline), opts.signal, (p) => this.#pool.give(p));
-      const fence = await abortable(this.#lock(pooled, key, lockKey, started, deadline), opts.signal, () =>
-        // Nobody waits for this lock any more: dropping the connection is the surest unlock.
-        this.#pool.discard(pooled),
-      );
-      const lease = new PostgresLease(key, newLockToken(), fence, opts.ttlMs, lockKey, pooled, {
-        pool: this.#pool,
-        onBackgroundError: this.#onBackgroundError,
-        ended: (l) => {
-          this.#leases.delete(l);
-          exitGate();
-        },
-      });
-      this.#leases.add(lease);
-      return lease;
+      return await this.#acquireThroughGate(key, opts, started, deadline, exitGate);
     } catch (error) {
       exitGate();
       throw error;
     }
+  }
+
+  async #acquireThroughGate(
+    key: string,
+    opts: AcquireOptions,
+    started: number,
+    deadline: number,
+    exitGate: GateExit,
+  ): Promise<PostgresLease> {
+    const lockKey = advisoryKey(key);
+    const pooled = await abortable(this.#pool.take(key, deadline), opts.signal, (p) => this.#pool.give(p));
+    const fence = await abortable(this.#lock(pooled, key, lockKey, started, deadline), opts.signal, () =>
+      // Nobody waits for this lock any more: dropping the connection is the surest unlock.
+      this.#pool.discard(pooled),
+    );
+    const lease = new PostgresLease(key, newLockToken(), fence, opts.ttlMs, lockKey, pooled, {
+      pool: this.#pool,
+      onBackgroundError: this.#onBackgroundError,
+      ended: (l) => {
+        this.#leases.delete(l);
+        exitGate();
+      },
+    });
+    this.#leases.add(lease);
+    return lease;
   }
 
   /** Unlocks `key` only if `token` is the token of a lease this manager holds on it. */

@@ -11,6 +11,7 @@ export class RedisWakeups {
   /** Per channel, the tail of its SUBSCRIBE/UNSUBSCRIBE chain: issuing them in call order keeps the last one in force. */
   readonly #tails = new Map<string, Promise<void>>();
   #subscriber: RedisConnection | undefined;
+  #closed = false;
 
   constructor(
     private readonly openSubscriber: () => RedisConnection,
@@ -35,6 +36,7 @@ export class RedisWakeups {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#channels.clear();
     await this.#subscriber?.close();
   }
@@ -60,6 +62,7 @@ export class RedisWakeups {
   }
 
   #connection(): RedisConnection {
+    if (this.#closed) throw new Error('redis wake-ups closed');
     if (this.#subscriber === undefined) {
       const subscriber = this.openSubscriber();
       subscriber.client.on('message', (channel: string) => {

@@ -87,6 +87,11 @@ export class RedisLockManager implements LockManager {
     this.#acquiring.add(stop);
     try {
       const won = await this.#contend(key, keys, token, opts, started, stop);
+      if (stop.signal.aborted) {
+        // Won in the same tick as close() or the caller's abort: nobody will use this lock.
+        this.#releaseQuietly(keys, token);
+        throw stop.signal.reason;
+      }
       const lease = new RedisLease(key, token, won.fence, opts.ttlMs, won.sentAt, keys, {
         scripts: this.#scripts,
         autoRenew: this.#autoRenew,
