@@ -41,6 +41,12 @@ export {
   UserExistsError,
   UserNotFoundError,
 } from './errors.js';
+export { createServer, type ServerOptions } from './http/create-server.js';
+export type { HttpErrorCode } from './http/http-error.js';
+export { createLogger, type LoggerSettings } from './http/logger.js';
+export { assertListenAllowed } from './http/loopback.js';
+export { createMetrics, type MetricsOptions, type ServerMetrics } from './http/metrics.js';
+export { type ShutdownReport, shutdown } from './http/shutdown.js';
 export { createLockManager } from './lock/create-lock-manager.js';
 export { LockLostError, LockTimeoutError, LockUnavailableError } from './lock/errors.js';
 export type { AcquireOptions, Lease, LockConfig, LockKind, LockManager } from './lock/lock-manager.js';
