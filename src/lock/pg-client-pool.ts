@@ -123,7 +123,7 @@ export class PgClientPool {
       application_name: this.config.applicationName,
       keepAlive: true,
     });
-    const pooled: PooledClient = { client, pid: 0, dead: false, onDeath: undefined };
+    const pooled = { client, pid: 0, dead: false, onDeath: undefined as PooledClient['onDeath'] };
     const onDeath = (error: Error) => this.#died(pooled, error);
     // Without an 'error' listener a dropped idle connection would crash the process.
     client.on('error', onDeath);
@@ -131,10 +131,10 @@ export class PgClientPool {
     try {
       await client.connect();
       const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
-      const ready: PooledClient = Object.assign(pooled, { pid: rows[0]!.pid });
+      pooled.pid = rows[0]!.pid;
       if (this.#closed) throw new Error('closed while connecting');
-      this.#all.add(ready);
-      return ready;
+      this.#all.add(pooled);
+      return pooled;
     } catch (error) {
       pooled.dead = true;
       client.end().catch(() => undefined);

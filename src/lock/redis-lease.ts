@@ -47,7 +47,7 @@ export class RedisLease implements Lease {
   async extend(ttlMs?: number): Promise<void> {
     if (!this.#held) throw new LockLostError(this.key, 'no longer held');
     const ttl = ttlMs === undefined ? this.#ttlMs : checkTtl(ttlMs);
-    if (!(await this.#pushExpiry(ttl))) throw this.lost.reason;
+    if (!(await this.#pushExpiry(ttl))) throw this.lost.reason ?? new LockLostError(this.key, 'released meanwhile');
     this.#ttlMs = ttl;
     this.#schedule();
   }
@@ -86,7 +86,8 @@ export class RedisLease implements Lease {
       return false;
     }
     if (!this.#held) return false;
-    this.#validUntil = Math.max(this.#validUntil, sentAt + ttlMs);
+    // Replies come back in command order, so the latest one describes the server's expiry, even for a shorter ttl.
+    this.#validUntil = sentAt + ttlMs;
     return true;
   }
 
