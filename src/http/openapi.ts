@@ -17,7 +17,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         title: 'orgshift',
         description:
           'Users migrated just in time from single-user accounts to organizations, verified on every read. ' +
-          'Errors are `{ "error": { "code", "message" } }`; every 503 carries Retry-After.',
+          'Errors are `{ "error": { "code", "message" } }`; every 503 carries Retry-After. ' +
+          '/v1/users needs ORGSHIFT_API_TOKEN and /v1/admin needs ORGSHIFT_ADMIN_TOKEN as a bearer token; ' +
+          'a scope whose token is not configured answers loopback clients only. ' +
+          'Probes, /metrics and this document are open.',
         version,
       },
       components: {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import { createServer } from '../../src/http/create-server.js';
 import { createLogger } from '../../src/http/logger.js';
 import { createMetrics, type ServerMetrics } from '../../src/http/metrics.js';
 import { createLockManager } from '../../src/lock/create-lock-manager.js';
@@ -298,6 +299,20 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
     for (const answer of [notFound, wrongMethod, badJson, tooLarge, media]) {
       expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
       expect(answer.text).not.toMatch(/FST_|node_modules|at /);
+    }
+  });
+
+  it('adds Retry-After to any 503, even one a route forgot to label', async () => {
+    const app = await createServer(orgshift, { logger: createLogger({ level: 'silent' }) });
+    app.get('/test/unlabelled-503', async (_request, reply) =>
+      reply.code(503).send({ error: { code: 'x', message: 'y' } }),
+    );
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const answer = await call(url, '/test/unlabelled-503');
+      expect([answer.status, answer.headers.get('retry-after')]).toEqual([503, '5']);
+    } finally {
+      await app.close();
     }
   });
 

@@ -4,8 +4,8 @@ import { loadConfig } from '../../src/config/config.js';
 import { type Orgshift, open } from '../../src/orgshift.js';
 import { describePostgresRedis } from '../support/services.js';
 import { call } from './support/http-client.js';
-import { exitWithin, type ServeChild, startServe } from './support/serve-child.js';
 import { type PgRedis, setupPgRedis } from './support/pg-redis.js';
+import { exitWithin, type ServeChild, startServe } from './support/serve-child.js';
 
 const USERS = 30;
 const REQUESTS = 300;
@@ -48,7 +48,12 @@ describePostgresRedis('two server processes on one PostgreSQL + Redis', () => {
       select (select count(*) from users) as users, (select count(*) from orgs) as orgs,
              (select count(*) from org_members) as members,
              (select count(*) from legacy_users where migrated_at is not null) as marked`.execute(orgshift.db.kysely);
-    expect(counts.rows[0]).toEqual({ users: String(USERS), orgs: String(USERS), members: String(USERS), marked: String(USERS) });
+    expect(counts.rows[0]).toEqual({
+      users: String(USERS),
+      orgs: String(USERS),
+      members: String(USERS),
+      marked: String(USERS),
+    });
     const notOneOrg = await sql<{ user_id: string }>`
       select u.id as user_id from users u left join org_members m on m.user_id = u.id
       group by u.id having count(m.org_id) <> 1`.execute(orgshift.db.kysely);
