@@ -10,6 +10,12 @@ export interface RedisLeaseContext {
   readonly autoRenew: boolean;
   readonly onBackgroundError: (error: unknown) => void;
   readonly forget: (lease: RedisLease) => void;
+  /**
+   * Called right after the release command is written. Waiters of this manager
+   * can send their acquire behind it on the same connection, which Redis runs
+   * in order: an in-process hand-off costs one round trip, not a publish and one.
+   */
+  readonly releasing: (keys: RedisLockKeys) => void;
 }
 
 /**
@@ -59,7 +65,9 @@ export class RedisLease implements Lease {
     this.#stop();
     try {
       // Even a lease we consider lost may still be ours on the server: deleting it lets the next waiter in sooner.
-      return await this.context.scripts.release(this.keys, this.token);
+      const released = this.context.scripts.release(this.keys, this.token);
+      this.context.releasing(this.keys);
+      return await released;
     } catch (error) {
       this.context.onBackgroundError(new LockUnavailableError(`release of ${this.key} failed: ${messageOf(error)}`));
       return false;

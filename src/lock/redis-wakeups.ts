@@ -35,6 +35,11 @@ export class RedisWakeups {
     return waker;
   }
 
+  /** Wakes this process's waiters for `channel`, as a published release would. */
+  ring(channel: string): void {
+    for (const waker of this.#channels.get(channel) ?? []) waker.wake();
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#channels.clear();
@@ -65,9 +70,7 @@ export class RedisWakeups {
     if (this.#closed) throw new Error('redis wake-ups closed');
     if (this.#subscriber === undefined) {
       const subscriber = this.openSubscriber();
-      subscriber.client.on('message', (channel: string) => {
-        for (const waker of this.#channels.get(channel) ?? []) waker.wake();
-      });
+      subscriber.client.on('message', (channel: string) => this.ring(channel));
       this.#subscriber = subscriber;
     }
     return this.#subscriber;

@@ -97,6 +97,7 @@ export class RedisLockManager implements LockManager {
         autoRenew: this.#autoRenew,
         onBackgroundError: this.#onBackgroundError,
         forget: (l) => this.#leases.delete(l),
+        releasing: (k) => this.#wakeups.ring(k.channel),
       });
       this.#leases.add(lease);
       return lease;
