@@ -53,7 +53,11 @@ const LOCK_NOW = {
   text: `select case when pg_try_advisory_lock($1::bigint) then nextval('orgshift_lock_fence')::text end as fence`,
 };
 
-const LOCK_TIMEOUT_SQLSTATE = '55P03';
+/**
+ * Busy, not broken: lock_timeout ran out, or the server broke a deadlock
+ * between acquirers by cancelling this one. The session is intact either way.
+ */
+const BUSY_SQLSTATES = ['55P03', '40P01'];
 /** Beyond the server-side lock_timeout, how long we let a silent server take before dropping the connection. */
 const ANSWER_GRACE_MS = 2_000;
 const DEFAULT_POOL_SIZE = 10;
@@ -166,13 +170,27 @@ export class PostgresLockManager implements LockManager {
       throw new LockTimeoutError(key, Date.now() - started);
     } catch (error) {
       if (error instanceof LockTimeoutError) throw error;
-      if (isPgError(error, LOCK_TIMEOUT_SQLSTATE)) {
-        this.#pool.give(pooled);
+      if (BUSY_SQLSTATES.some((state) => isPgError(error, state))) {
+        await this.#recycle(pooled);
         throw new LockTimeoutError(key, Date.now() - started);
       }
       // Possibly half-done (the lock may be ours): closing the session is the only sure cleanup.
       this.#pool.discard(pooled);
       throw new LockUnavailableError(`postgres lock on ${key} failed: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * Back to the pool after a busy error. Almost always the lock was never
+   * granted, but a busy nextval (someone altering the sequence) would leave it
+   * held: clear the session's advisory locks so the connection is clean.
+   */
+  async #recycle(pooled: PooledClient): Promise<void> {
+    try {
+      await pooled.client.query('select pg_advisory_unlock_all()');
+      this.#pool.give(pooled);
+    } catch {
+      this.#pool.discard(pooled);
     }
   }
 
