@@ -311,7 +311,7 @@ export async function run(): Promise<{ name: string; markdown: string }> {
 
 ${new Date().toISOString().slice(0, 10)} · ${cpu[0]?.model.trim() ?? 'unknown CPU'} (${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB) · Node ${process.version} · ${await serverVersions(pgUrl)}, all on localhost.
 
-Milliseconds, \`run 1 / run 2\`. *Uncontended*: acquire + release of a free key, ${WARMUP} warm-up rounds then the count below (500 each). *Hand-off*: from just before the holder's \`release()\` to the resolution of the \`acquire()\` that was already waiting, both in one process; for polling locks the release falls at a random point of the poll period, so their figure is an average over phases (hence fewer rounds: ~1 s each for the OpenHands style). "Waiter in a second manager" puts holder and waiter on separate connections, as in two processes; with one manager the postgres waiter queues inside the process and goes to the server when the holder lets go.
+Milliseconds, \`run 1 / run 2\`. *Uncontended*: acquire + release of a free key, ${WARMUP} warm-up rounds then the count below (500 each). *Hand-off*: from just before the holder's \`release()\` to the resolution of the \`acquire()\` that was already waiting, both in one process; for polling locks the release falls at a random point of the poll period, so their figure is an average over phases (hence fewer rounds: ~1 s each for the OpenHands style). "Waiter in a second manager" puts holder and waiter in two lock managers (own connections, own wake-ups), as in two processes.
 
 ${table(runs)}
 

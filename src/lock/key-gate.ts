@@ -5,11 +5,12 @@ import { LockTimeoutError } from './errors.js';
 export type GateExit = () => void;
 
 /**
- * A per-key FIFO turnstile inside one process. The postgres backend sends only
- * one acquirer per key at a time to the server, so a hot key costs one waiting
- * connection per process instead of one per waiter, and cannot drain the pool
- * that other keys need. It is an economy, not the lock: exclusion still comes
- * from the server.
+ * A per-key FIFO turnstile inside one process. The postgres backend lets only
+ * one acquirer per key at a time wait at the server: a hot key then costs its
+ * holder's connection plus one waiting connection per process, instead of one
+ * per waiter, and cannot drain the pool other keys need. The one waiting at the
+ * server is next in line when the holder lets go, so a hand-off still needs no
+ * extra round trip. An economy, not the lock: exclusion comes from the server.
  */
 export class KeyGate {
   /** A key is present while someone is through its gate; the array holds those waiting behind. */

@@ -10,7 +10,7 @@ const UNLOCK_TIMEOUT_MS = 2_000;
 export interface PostgresLeaseContext {
   readonly pool: PgClientPool;
   readonly onBackgroundError: (error: unknown) => void;
-  /** The lease no longer counts as held (released, expired, lost): the next local acquirer may go. */
+  /** The lease no longer counts as held (released, expired, lost). */
   readonly ended: (lease: PostgresLease) => void;
 }
 

@@ -3,7 +3,7 @@ import { abortReason, checkAcquireOptions } from './acquire-options.js';
 import { advisoryKey } from './advisory-key.js';
 import { messageOf } from './error-message.js';
 import { LockTimeoutError, LockUnavailableError } from './errors.js';
-import { type GateExit, KeyGate } from './key-gate.js';
+import { KeyGate } from './key-gate.js';
 import type { AcquireOptions, Lease, LockManager } from './lock-manager.js';
 import type { LockManagerOptions } from './options.js';
 import { PgClientPool, type PooledClient } from './pg-client-pool.js';
@@ -66,7 +66,8 @@ const DEFAULT_POOL_SIZE = 10;
  * PostgreSQL session advisory locks (DESIGN §4). The server queues waiters and
  * `lock_timeout` bounds the wait, so there is no polling; a holder that crashes
  * takes its lock with its connection. Every lease owns a dedicated connection,
- * and one acquirer per key and process at a time queues on the server.
+ * and one acquirer per key and process at a time waits at the server (the
+ * others wait in the process), so a hot key costs at most two connections.
  */
 export class PostgresLockManager implements LockManager {
   readonly kind = 'postgres' as const;
@@ -101,10 +102,10 @@ export class PostgresLockManager implements LockManager {
     const deadline = started + opts.waitMs;
     const exitGate = await this.#gate.enter(key, deadline, opts.signal);
     try {
-      return await this.#acquireThroughGate(key, opts, started, deadline, exitGate);
-    } catch (error) {
+      return await this.#acquireThroughGate(key, opts, started, deadline);
+    } finally {
+      // Granted or given up: either way this acquirer no longer waits at the server, the next one may.
       exitGate();
-      throw error;
     }
   }
 
@@ -113,7 +114,6 @@ export class PostgresLockManager implements LockManager {
     opts: AcquireOptions,
     started: number,
     deadline: number,
-    exitGate: GateExit,
   ): Promise<PostgresLease> {
     const lockKey = advisoryKey(key);
     const pooled = await abortable(this.#pool.take(key, deadline), opts.signal, (p) => this.#pool.give(p));
@@ -124,10 +124,7 @@ export class PostgresLockManager implements LockManager {
     const lease = new PostgresLease(key, newLockToken(), fence, opts.ttlMs, lockKey, pooled, {
       pool: this.#pool,
       onBackgroundError: this.#onBackgroundError,
-      ended: (l) => {
-        this.#leases.delete(l);
-        exitGate();
-      },
+      ended: (l) => this.#leases.delete(l),
     });
     this.#leases.add(lease);
     return lease;
