@@ -50,6 +50,16 @@ export { type ShutdownReport, shutdown } from './http/shutdown.js';
 export { createLockManager } from './lock/create-lock-manager.js';
 export { LockLostError, LockTimeoutError, LockUnavailableError } from './lock/errors.js';
 export type { AcquireOptions, Lease, LockConfig, LockKind, LockManager } from './lock/lock-manager.js';
+export {
+  type AuditCheckResult,
+  type AuditCode,
+  type AuditFinding,
+  type AuditOptions,
+  type AuditReport,
+  audit,
+} from './ops/audit.js';
+export { type BackfillOptions, type BackfillProgress, type BackfillReport, backfill } from './ops/backfill.js';
+export { type RollbackReport, rollbackUser } from './ops/rollback.js';
 export type { SeedOptions, SeedReport } from './ops/seed.js';
 export type { StatusReport } from './ops/status.js';
 export { type Health, type OpenOptions, type Orgshift, open } from './orgshift.js';

@@ -13,6 +13,9 @@ import { UserDirectory, type VerifyReport } from './directory/user-directory.js'
 import type { UserView } from './directory/user-graph.js';
 import { createLockManager } from './lock/create-lock-manager.js';
 import type { LockManager } from './lock/lock-manager.js';
+import { type AuditOptions, type AuditReport, audit } from './ops/audit.js';
+import { type BackfillOptions, type BackfillReport, backfill } from './ops/backfill.js';
+import { type RollbackReport, rollbackUser } from './ops/rollback.js';
 import { type SeedOptions, type SeedReport, seed } from './ops/seed.js';
 import { type StatusReport, status } from './ops/status.js';
 
@@ -47,6 +50,12 @@ export interface Orgshift {
   health(): Promise<Health>;
   migrateSchema(): Promise<MigrateReport>;
   seed(options: SeedOptions): Promise<SeedReport>;
+  /** Migrates every pending legacy user in claimed batches (DESIGN §5). */
+  backfill(options?: BackfillOptions): Promise<BackfillReport>;
+  /** Set-based integrity audit of the whole database. */
+  audit(options?: AuditOptions): Promise<AuditReport>;
+  /** Reverses one user's migration under its lock; `rollback_refused` when it would lose data. */
+  rollbackUser(id: string): Promise<RollbackReport>;
   close(): Promise<void>;
 }
 
@@ -89,6 +98,10 @@ export async function open(config: OrgshiftConfig = loadConfig(), options: OpenO
     health: () => health(db, locks),
     migrateSchema: () => migrateSchema(db),
     seed: (seedOptions) => seed(db, config.keys.legacy, seedOptions),
+    backfill: (backfillOptions) => backfill(db, migration, backfillOptions),
+    audit: (auditOptions) => audit(db, auditOptions),
+    rollbackUser: (id) =>
+      rollbackUser(db, migration, { locks, ttlMs: config.lockTtlMs, waitMs: config.lockWaitMs }, id),
     async close() {
       if (ownsLocks) await locks.close().catch(() => undefined);
       await db.close();

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { register as registerAudit } from './commands/audit.js';
+import { register as registerBackfill } from './commands/backfill.js';
 import { register as registerDb } from './commands/db.js';
+import { register as registerRollback } from './commands/rollback.js';
 import { register as registerSeed } from './commands/seed.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerStatus } from './commands/status.js';
@@ -12,7 +15,17 @@ const program = new Command('orgshift')
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
-for (const register of [registerDb, registerSeed, registerServe, registerStatus, registerUser]) register(program);
+for (const register of [
+  registerDb,
+  registerSeed,
+  registerServe,
+  registerStatus,
+  registerUser,
+  registerBackfill,
+  registerAudit,
+  registerRollback,
+])
+  register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import type { BackfillReport } from '../../ops/backfill-options.js';
+import { createProgressReporter } from '../../ops/progress-reporter.js';
+import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
+import { type CommandOptions, positiveInt, withOrgshift } from '../run-command.js';
+
+interface BackfillCommandOptions extends CommandOptions {
+  readonly concurrency?: number;
+  readonly batchSize?: number;
+  readonly limit?: number;
+  readonly rate?: number;
+  readonly retryFailed?: boolean;
+  readonly dryRun?: boolean;
+}
+
+const HELP = `
+Safe beside live traffic and with several backfill processes at once: on
+PostgreSQL each batch is claimed with FOR UPDATE SKIP LOCKED and migrated in
+that transaction, so processes and just-in-time reads never migrate one user
+twice. Killed at any moment, a rerun finishes the job (state is in the
+database). Users already recorded in migration_failures are skipped unless
+--retry-failed is given, so a run always ends.
+
+SQLite serializes writers: one process is enough there, and --concurrency is
+forced to 1.
+
+Exit status: 0 when every attempted user migrated, 1 when any failed (see
+"orgshift status") or the run was interrupted, 2 on bad options.`;
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error('--rate must be a positive number of users per second');
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('backfill')
+    .description('migrate every unmigrated legacy user, in claimed batches')
+    .option('--concurrency <c>', 'batches in flight (PostgreSQL)', positiveInt('--concurrency', 64))
+    .option('--batch-size <b>', 'users per batch transaction', positiveInt('--batch-size', 10_000))
+    .option('--limit <l>', 'stop after this many users', positiveInt('--limit'))
+    .option('--rate <r>', 'at most this many users per second', positiveNumber)
+    .option('--retry-failed', 'also retry users recorded in migration_failures')
+    .option('--dry-run', 'count what would be migrated; write nothing')
+    .option('--json', 'print one JSON summary on stdout')
+    .addHelpText('after', HELP)
+    .action((options: BackfillCommandOptions) =>
+      withOrgshift(options, {}, async (orgshift) => {
+        const reporter = createProgressReporter();
+        const interrupt = new AbortController();
+        // First Ctrl-C: finish the batches in flight and print the summary. A second one kills.
+        const onSignal = () => {
+          if (interrupt.signal.aborted) process.exit(130);
+          note('backfill: stopping after the batches in flight (again to abort)');
+          interrupt.abort();
+        };
+        process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+        try {
+          const report = await orgshift.backfill({
+            concurrency: options.concurrency,
+            batchSize: options.batchSize,
+            limit: options.limit,
+            rate: options.rate,
+            retryFailed: options.retryFailed,
+            dryRun: options.dryRun,
+            onProgress: (progress) => reporter.update(progress),
+            signal: interrupt.signal,
+          });
+          reporter.stop();
+          printReport(report, options.json ?? false);
+          return report.failed > 0 || report.interrupted ? EXIT_FINDINGS : EXIT_OK;
+        } finally {
+          reporter.stop();
+          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+        }
+      }),
+    );
+}
+
+function printReport(report: BackfillReport, json: boolean): void {
+  if (json) {
+    const { migrated, skipped, failed, seconds } = report;
+    printJson({
+      migrated,
+      skipped,
+      failed,
+      seconds,
+      ...(report.dryRun ? { dryRun: true } : {}),
+      ...(report.interrupted ? { interrupted: true } : {}),
+    });
+    return;
+  }
+  const verb = report.dryRun ? 'would migrate' : 'migrated';
+  const failedVerb = report.dryRun ? 'would fail' : 'failed';
+  printLine(
+    `${verb} ${report.migrated}, skipped ${report.skipped}, ${failedVerb} ${report.failed} in ${report.seconds.toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`,
+  );
+  if (report.failed > 0 && !report.dryRun) note('backfill: failures are listed in migration_failures');
+}

@@ -1,0 +1,192 @@
+import { type Dialect, ident } from '../db/database.js';
+import type { LegacySchema } from '../db/legacy-schema.js';
+import { ROLES } from '../db/schema.js';
+import type { ViolationCode } from '../directory/violations.js';
+
+/**
+ * One set-based query per invariant of DESIGN §2, over the whole database.
+ * Each returns the distinct ids (as `user_id`) of the users that break it;
+ * the runner wraps it to count them and keep a sample. No query loads a
+ * user: they are anti-joins (`NOT EXISTS`) and joins the planner can run as
+ * hash or merge joins over whole tables.
+ */
+export interface AuditCheck {
+  readonly code: ViolationCode;
+  /** The dependent table, for `dependent_unmigrated` (one check per configured table). */
+  readonly table?: string;
+  readonly sql: string;
+  /**
+   * Rough relative cost (joins of whole tables, per-row JSON work), so the
+   * runner can start the longest queries first and finish together.
+   */
+  readonly weight: number;
+}
+
+/** Dialect differences: legacy ids are text, org-side ids are `uuid` on PostgreSQL and text on SQLite. */
+interface Ids {
+  /**
+   * A uuid column as text, to join with legacy text ids. Byte-wise ("C")
+   * comparison: hashing and comparing under a linguistic collation costs
+   * several times more and lures the planner into sort-merge joins.
+   */
+  text(expression: string): string;
+  /**
+   * A legacy text id as uuid, so that the hashed side of an anti-join is the
+   * plain `uuid` key the planner has statistics for. Only applied to rows
+   * marked migrated, whose ids the migration wrote into a uuid column; the
+   * length guard (a regular expression costs 10 µs a row) keeps stray text
+   * from failing the cast.
+   */
+  uuid(expression: string): string;
+}
+
+const POSTGRES_IDS: Ids = {
+  text: (e) => `${e}::text collate "C"`,
+  uuid: (e) => `(case when length(${e}) = 36 then (${e})::uuid end)`,
+};
+
+const SQLITE_IDS: Ids = { text: (e) => e, uuid: (e) => e };
+
+interface Names {
+  readonly legacy: string;
+  readonly id: string;
+  readonly email: string;
+  readonly settings: string;
+  readonly migratedAt: string;
+}
+
+function namesOf(legacy: LegacySchema): Names {
+  const c = legacy.columns;
+  return {
+    legacy: ident(legacy.usersTable),
+    id: `l.${ident(c.id)}`,
+    email: `l.${ident(c.email)}`,
+    settings: `l.${ident(c.settings)}`,
+    migratedAt: `l.${ident(c.migratedAt)}`,
+  };
+}
+
+const OWNER = `(select r.id from roles r where r.name = '${ROLES.owner.name}')`;
+
+export function auditChecks(dialect: Dialect, legacy: LegacySchema): readonly AuditCheck[] {
+  const ids = dialect === 'postgres' ? POSTGRES_IDS : SQLITE_IDS;
+  const n = namesOf(legacy);
+  const checks: AuditCheck[] = [
+    ...structuralChecks(),
+    {
+      code: 'user_missing',
+      weight: 3,
+      sql: `select ${n.id} as user_id from ${n.legacy} l
+        where ${n.migratedAt} is not null
+          and not exists (select 1 from users u where u.id = ${ids.uuid(n.id)})`,
+    },
+    {
+      code: 'legacy_not_marked',
+      weight: 0,
+      // Starts from the pending rows (partial index), which are few once the backfill ran.
+      sql: `select u.id as user_id from ${n.legacy} l join users u on ${ids.text('u.id')} = ${n.id}
+        where ${n.migratedAt} is null and u.migrated_at is not null`,
+    },
+    ...legacy.dependents.map((d) => dependentCheck(d.table, n, ids)),
+    ...fidelityChecks(dialect, n, ids),
+  ];
+  return Object.freeze(checks);
+}
+
+function structuralChecks(): AuditCheck[] {
+  return [
+    {
+      code: 'current_org_missing',
+      weight: 2,
+      sql: `select u.id as user_id from users u
+        where not exists (select 1 from orgs o where o.id = u.current_org_id)`,
+    },
+    {
+      code: 'current_org_not_member',
+      weight: 2,
+      sql: `select u.id as user_id from users u
+        where not exists (select 1 from org_members m
+          where m.org_id = u.current_org_id and m.user_id = u.id and m.status = 'active')`,
+    },
+    {
+      code: 'membership_dangling',
+      weight: 2,
+      sql: `select m.user_id from org_members m where not exists (select 1 from orgs o where o.id = m.org_id)
+        union
+        select m.user_id from org_members m where not exists (select 1 from roles r where r.id = m.role_id)`,
+    },
+    {
+      code: 'personal_org_missing',
+      weight: 2,
+      sql: `select u.id as user_id from users u
+        where not exists (select 1 from orgs o where o.id = u.id and o.kind = 'personal')`,
+    },
+    {
+      code: 'personal_org_membership',
+      weight: 3,
+      // Either the user is not the active owner of its personal org, or someone else is a member of it.
+      sql: `select u.id as user_id from users u join orgs o on o.id = u.id and o.kind = 'personal'
+        where not exists (select 1 from org_members m
+          where m.org_id = u.id and m.user_id = u.id and m.status = 'active' and m.role_id = ${OWNER})
+        union
+        select m.org_id from org_members m join orgs o on o.id = m.org_id and o.kind = 'personal'
+        where m.user_id <> m.org_id and exists (select 1 from users u where u.id = m.org_id)`,
+    },
+  ];
+}
+
+function dependentCheck(table: string, n: Names, ids: Ids): AuditCheck {
+  // The cheap row-local filter runs first over the whole table; only its (normally empty) result meets the legacy table.
+  return {
+    code: 'dependent_unmigrated',
+    table,
+    weight: 1,
+    sql: `select distinct d.user_id from ${ident(table)} d
+      where (d.org_id is null or ${ids.text('d.org_id')} <> d.user_id)
+        and exists (select 1 from ${n.legacy} l where ${n.id} = d.user_id and ${n.migratedAt} is not null)`,
+  };
+}
+
+/** Migrated users as deep verification defines them: either side says so, and the legacy row exists. */
+function migratedJoin(n: Names, ids: Ids): string {
+  return `from users u join ${n.legacy} l on ${n.id} = ${ids.text('u.id')}
+    left join orgs o on o.id = u.id
+    where (u.migrated_at is not null or ${n.migratedAt} is not null)`;
+}
+
+function fidelityChecks(dialect: Dialect, n: Names, ids: Ids): AuditCheck[] {
+  return [
+    {
+      code: 'email_mismatch',
+      weight: 3,
+      sql: `select u.id as user_id ${migratedJoin(n, ids)} and u.email <> ${n.email}`,
+    },
+    {
+      code: 'settings_mismatch',
+      weight: 6,
+      sql: `select u.id as user_id ${migratedJoin(n, ids)} and ${settingsDiffer(dialect, n)}`,
+    },
+  ];
+}
+
+/**
+ * preferences ∪ personal-org settings (org keys win, as mergeSettings does)
+ * against the legacy settings. PostgreSQL: jsonb equality, which ignores key
+ * order at every depth. SQLite has no JSON equality: keys are compared one by
+ * one through json_each (type and value); nested objects and arrays compare
+ * as JSON text there, so only a different key order inside a nested value
+ * could be reported where deep verification would not.
+ */
+function settingsDiffer(dialect: Dialect, n: Names): string {
+  if (dialect === 'postgres') return `(u.preferences || coalesce(o.settings, '{}'::jsonb)) <> ${n.settings}`;
+  const orgSettings = `coalesce(o.settings, '{}')`;
+  const valueIn = (json: string) =>
+    `(select e.type || ':' || coalesce(e.value, '') from json_each(${json}) e where e.key = k.key)`;
+  return `exists (
+    select 1 from (
+      select key from json_each(${n.settings})
+      union select key from json_each(u.preferences)
+      union select key from json_each(${orgSettings})
+    ) k
+    where coalesce(${valueIn(orgSettings)}, ${valueIn('u.preferences')}) is not ${valueIn(n.settings)})`;
+}

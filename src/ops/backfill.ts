@@ -1,0 +1,156 @@
+import type { Database } from '../db/database.js';
+import type { MigrationContext } from '../directory/migration-context.js';
+import { migrateBatch } from './backfill-batch.js';
+import { claimBatch, countPending, databaseNow, type PendingFilter } from './backfill-claim.js';
+import { dryRunScan } from './backfill-dry-run.js';
+import {
+  type BackfillOptions,
+  type BackfillPlan,
+  type BackfillProgress,
+  type BackfillReport,
+  planBackfill,
+} from './backfill-options.js';
+import { Budget, Cursor, Pacer } from './backfill-pacing.js';
+
+export type { BackfillOptions, BackfillProgress, BackfillReport } from './backfill-options.js';
+
+interface Tally {
+  migrated: number;
+  failed: number;
+  skipped: number;
+}
+
+interface Run {
+  readonly db: Database;
+  readonly ctx: MigrationContext;
+  readonly plan: BackfillPlan;
+  readonly filter: PendingFilter;
+  readonly budget: Budget;
+  readonly pacer: Pacer;
+  readonly tally: Tally;
+  readonly report: () => void;
+}
+
+/**
+ * Migrates every pending legacy user through `migrateUserWithin`, the code
+ * the just-in-time path runs, in claimed batches (DESIGN §5).
+ *
+ * Why no `user:<id>` lock here: on PostgreSQL the claim's `FOR UPDATE SKIP
+ * LOCKED` row lock already excludes every other migrator of a claimed user
+ * (a just-in-time migration reads the same row `FOR UPDATE`, waits for the
+ * batch to commit, then finds it migrated), and the conditional
+ * `migrated_at` update fences whatever slips past. One distributed lock per
+ * user would add a lock round trip per user and make the backfill queue
+ * behind live readers it could simply skip. The backfill has no external
+ * side effects, which is what the lock otherwise protects. On SQLite,
+ * `BEGIN IMMEDIATE` excludes every other writer for the batch.
+ *
+ * All state is in the database: a killed run loses at most its open batches,
+ * which roll back, and a rerun picks up where the data says. Memory is one
+ * batch of ids per worker, whatever the number of users.
+ */
+export async function backfill(
+  db: Database,
+  ctx: MigrationContext,
+  options: BackfillOptions = {},
+): Promise<BackfillReport> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  const plan = planBackfill(options, db.dialect, db.dialect === 'postgres' ? (db.pool.options.max ?? 10) : 1);
+  const filter: PendingFilter = { retryFailed: plan.retryFailed, runStart: await databaseNow(db.kysely, db.dialect) };
+  const { pending, previouslyFailed } = await countPending(db.kysely, db.legacy);
+  const leftAlone = plan.retryFailed ? 0 : previouslyFailed;
+  const total = Math.min(pending - leftAlone, plan.limit);
+  const budget = new Budget(plan.limit);
+  const tally: Tally = { migrated: 0, failed: 0, skipped: leftAlone };
+  const progress = (): BackfillProgress => ({
+    done: tally.migrated + tally.failed + tally.skipped - leftAlone,
+    total,
+    migrated: tally.migrated,
+    failed: tally.failed,
+    seconds: seconds(),
+  });
+  const report = () => options.onProgress?.(progress());
+
+  if (plan.dryRun) {
+    const scan = await dryRunScan(
+      db,
+      ctx,
+      filter,
+      plan.batchSize,
+      budget,
+      (t) => {
+        tally.migrated = t.wouldMigrate;
+        tally.failed = t.wouldFail;
+        report();
+      },
+      options.signal,
+    );
+    return finish({ ...tally, migrated: scan.wouldMigrate, failed: scan.wouldFail }, seconds(), true, options.signal);
+  }
+
+  const run: Run = { db, ctx, plan, filter, budget, pacer: new Pacer(plan.rate), tally, report };
+  // A pass ends when every worker's claim came back empty. Rows skipped because
+  // someone else held them are looked at again by the next pass; each claimed
+  // row leaves the claimable set (migrated, or failed and recorded), so the
+  // passes end.
+  while (!options.signal?.aborted && !budget.exhausted) {
+    if ((await runPass(run, options.signal)) === 0) break;
+  }
+  return finish(tally, seconds(), false, options.signal);
+}
+
+function finish(tally: Tally, seconds: number, dryRun: boolean, signal: AbortSignal | undefined): BackfillReport {
+  return Object.freeze({
+    migrated: tally.migrated,
+    skipped: tally.skipped,
+    failed: tally.failed,
+    seconds: Math.round(seconds * 1000) / 1000,
+    dryRun,
+    interrupted: signal?.aborted ?? false,
+  });
+}
+
+/** Runs `concurrency` workers over one keyset pass; returns how many users they claimed. */
+async function runPass(run: Run, signal: AbortSignal | undefined): Promise<number> {
+  const failure = new AbortController();
+  const stop = signal ? AbortSignal.any([signal, failure.signal]) : failure.signal;
+  const cursor = new Cursor();
+  const workers = Array.from({ length: run.plan.concurrency }, () =>
+    worker(run, cursor, stop).catch((error: unknown) => {
+      // Let the other batches finish and commit before the error surfaces.
+      failure.abort();
+      throw error;
+    }),
+  );
+  const settled = await Promise.allSettled(workers);
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return settled.reduce((sum, s) => sum + (s.status === 'fulfilled' ? s.value : 0), 0);
+}
+
+async function worker(run: Run, cursor: Cursor, stop: AbortSignal): Promise<number> {
+  let claimed = 0;
+  while (!stop.aborted) {
+    const size = run.budget.reserve(run.plan.batchSize);
+    if (size === 0) break;
+    await run.pacer.take(size, stop);
+    if (stop.aborted) {
+      run.budget.refund(size);
+      break;
+    }
+    const batch = await migrateBatch(run.db, run.ctx, (trx) =>
+      // The cursor is read at claim time: on SQLite the claim waits for the write queue.
+      claimBatch(trx, run.db.dialect, run.db.legacy, cursor.value, size, run.filter),
+    );
+    run.budget.refund(size - batch.claimed);
+    if (batch.lastId === null) break;
+    cursor.advance(batch.lastId);
+    claimed += batch.claimed;
+    run.tally.migrated += batch.migrated;
+    run.tally.skipped += batch.skipped;
+    run.tally.failed += batch.failures.length;
+    run.report();
+  }
+  return claimed;
+}
