@@ -235,16 +235,32 @@ async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promis
 
 async function measureAll(scratch: Scratch): Promise<Measurement[]> {
   const results: Measurement[] = [];
-  for (const make of SUBJECTS) {
-    const subject = await make(scratch);
-    try {
-      process.stderr.write(`  ${subject.name}\n`);
-      results.push(await measure(subject));
-    } finally {
-      await subject.close();
+  try {
+    for (const make of SUBJECTS) {
+      const subject = await make(scratch);
+      try {
+        process.stderr.write(`  ${subject.name}\n`);
+        results.push(await measure(subject));
+      } finally {
+        await subject.close();
+      }
     }
+  } finally {
+    await deleteKeys(`${scratch.redisPrefix}*`);
   }
   return results;
+}
+
+/** The fence counters outlive their locks by design; a benchmark's own are litter. */
+async function deleteKeys(pattern: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    for await (const keys of redis.scanStream({ match: pattern, count: 500 })) {
+      if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function serverVersions(pgUrl: string): Promise<string> {
@@ -288,12 +304,14 @@ function spread(runs: readonly Measurement[][]): string {
 }
 
 function verdict(runs: readonly Measurement[][]): string {
-  const p50 = (name: string) => Math.max(...runs.map((r) => r.find((m) => m.name === name)?.handoff.p50 ?? Infinity));
-  const pgP50 = p50('orgshift postgres, waiter in a second manager (server-queued)');
-  const pgLocal = p50('orgshift postgres');
-  const redisP50 = p50('orgshift redis');
-  const met = Math.max(pgP50, pgLocal, redisP50) <= 2;
-  return `Target (DESIGN §7: hand-off ≤ 2 ms p50 on Redis and PostgreSQL): ${met ? 'met' : 'NOT met'} — worst run p50: postgres ${ms(pgLocal)} ms (same manager), ${ms(pgP50)} ms (server-queued), redis ${ms(redisP50)} ms.`;
+  const rows = runs[0]?.filter((m) => /^orgshift (postgres|redis)/.test(m.name)).map((m) => m.name) ?? [];
+  const worst = rows.map((name) => ({
+    name,
+    p50: Math.max(...runs.map((r) => r.find((m) => m.name === name)?.handoff.p50 ?? Number.POSITIVE_INFINITY)),
+  }));
+  const met = worst.every((w) => w.p50 <= 2);
+  const detail = worst.map((w) => `${w.name.replace(/^orgshift /, '')} ${ms(w.p50)} ms`).join('; ');
+  return `Target (DESIGN §7: hand-off ≤ 2 ms p50 on Redis and PostgreSQL): ${met ? 'met in both runs' : 'NOT met in every run'} — worst p50 per row over the runs: ${detail}.`;
 }
 
 export async function run(): Promise<{ name: string; markdown: string }> {
