@@ -87,6 +87,59 @@ export const statusSchema = {
   },
 } as const;
 
+const auditFinding = {
+  code: { type: 'string' },
+  count: { type: 'integer', description: 'distinct users (foreign keys for fk_unindexed)' },
+  sample: {
+    type: 'array',
+    items: { type: 'string' },
+    description: 'up to 10 user ids (table(column) for fk_unindexed)',
+  },
+  table: { type: 'string', description: 'the dependent table, for dependent_unmigrated' },
+} as const;
+
+export const auditReportSchema = {
+  type: 'object',
+  description: 'as `orgshift audit --json`; 200 whether or not anything was found: gate on `ok`',
+  required: ['ok', 'violations', 'checks', 'notChecked', 'seconds'],
+  properties: {
+    ok: { type: 'boolean' },
+    violations: {
+      type: 'array',
+      description: 'only the checks that found something',
+      items: { type: 'object', required: ['code', 'count', 'sample'], properties: auditFinding },
+    },
+    checks: {
+      type: 'array',
+      description: 'every check that ran',
+      items: {
+        type: 'object',
+        required: ['code', 'count', 'sample', 'seconds'],
+        properties: { ...auditFinding, seconds: { type: 'number' } },
+      },
+    },
+    notChecked: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['code', 'reason'],
+        properties: { code: { type: 'string' }, reason: { type: 'string' } },
+      },
+    },
+    seconds: { type: 'number' },
+  },
+} as const;
+
+export const rollbackReportSchema = {
+  type: 'object',
+  description: 'as `orgshift rollback --json`; the next read migrates the user again',
+  required: ['id', 'dependentRows'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    dependentRows: { type: 'integer', description: 'dependent rows whose org_id was cleared' },
+  },
+} as const;
+
 export const errorSchema = {
   type: 'object',
   required: ['error'],

@@ -280,12 +280,15 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
     const wrongMethod = await call(server.url, `/v1/users/${UNKNOWN_ID}`, { method: 'DELETE', ...api });
     expect([wrongMethod.status, wrongMethod.json?.error?.code]).toEqual([405, 'method_not_allowed']);
     expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
+    const getRollback = await call(server.url, `/v1/admin/users/${UNKNOWN_ID}/rollback`, admin);
+    expect([getRollback.status, getRollback.headers.get('allow')]).toEqual([405, 'POST']);
 
+    const rollback = `/v1/admin/users/${UNKNOWN_ID}/rollback`;
     const json = { ...admin.headers, 'content-type': 'application/json' };
-    const badJson = await call(server.url, '/v1/admin/status', { method: 'POST', headers: json, body: '{"a":' });
+    const badJson = await call(server.url, rollback, { method: 'POST', headers: json, body: '{"a":' });
     expect([badJson.status, badJson.json?.error?.code]).toEqual([400, 'invalid_json']);
 
-    const tooLarge = await call(server.url, '/v1/admin/status', {
+    const tooLarge = await call(server.url, rollback, {
       method: 'POST',
       headers: json,
       body: JSON.stringify({ pad: 'x'.repeat(64 * 1024) }),
@@ -293,7 +296,7 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
     expect([tooLarge.status, tooLarge.json?.error?.code]).toEqual([413, 'body_too_large']);
 
     const xml = { ...admin.headers, 'content-type': 'application/xml' };
-    const media = await call(server.url, '/v1/admin/status', { method: 'POST', headers: xml, body: '<a/>' });
+    const media = await call(server.url, rollback, { method: 'POST', headers: xml, body: '<a/>' });
     expect([media.status, media.json?.error?.code]).toEqual([415, 'unsupported_media_type']);
 
     for (const answer of [notFound, wrongMethod, badJson, tooLarge, media]) {
@@ -329,6 +332,37 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
     expect(migrated).toBeGreaterThan(0);
   });
 
+  it('GET /v1/admin/audit reports the broken user found earlier, with 200 and ok: false', async () => {
+    const answer = await call(server.url, '/v1/admin/audit', admin);
+    expect(answer.status).toBe(200);
+    const report = answer.json as { ok: boolean; violations: { code: string; count: number; sample: string[] }[] };
+    expect(report.ok).toBe(false);
+    expect(report.violations.find((v) => v.code === 'current_org_not_member')).toMatchObject({ count: 1 });
+    expect(answer.json).toHaveProperty('checks');
+    expect(answer.json).toHaveProperty('notChecked');
+  });
+
+  it('POST /v1/admin/users/:id/rollback reverses a migration; the next read migrates again', async () => {
+    const id = nextLegacyId();
+    expect((await call(server.url, `/v1/users/${id}`, api)).status).toBe(200);
+    const answer = await call(server.url, `/v1/admin/users/${id}/rollback`, { method: 'POST', ...admin });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({ id, dependentRows: 2 });
+    const report = await call(server.url, `/v1/users/${id}/verification`, api);
+    expect(report.json).toEqual({ ok: true, state: 'pending', violations: [] });
+    expect((await call(server.url, `/v1/users/${id}`, api)).status).toBe(200);
+  });
+
+  it('answers 409 rollback_refused for a native user, 404 and 400 like the user routes', async () => {
+    const native = await orgshift.createUser({ id: randomUUID(), email: 'native@example.com' });
+    const refused = await call(server.url, `/v1/admin/users/${native.id}/rollback`, { method: 'POST', ...admin });
+    expect([refused.status, refused.json?.error?.code]).toEqual([409, 'rollback_refused']);
+    const unknown = await call(server.url, `/v1/admin/users/${UNKNOWN_ID}/rollback`, { method: 'POST', ...admin });
+    expect([unknown.status, unknown.json?.error?.code]).toEqual([404, 'user_not_found']);
+    const invalid = await call(server.url, '/v1/admin/users/nope/rollback', { method: 'POST', ...admin });
+    expect([invalid.status, invalid.json?.error?.code]).toEqual([400, 'invalid_user_id']);
+  });
+
   it('GET /healthz and /readyz answer 200 when PostgreSQL and Redis are up', async () => {
     const live = await call(server.url, '/healthz');
     expect([live.status, live.json]).toEqual([200, { ok: true }]);
@@ -347,14 +381,19 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
         '/metrics',
         '/openapi.json',
         '/readyz',
+        '/v1/admin/audit',
         '/v1/admin/status',
+        '/v1/admin/users/{id}/rollback',
         '/v1/users/{id}',
         '/v1/users/{id}/verification',
       ].sort(),
     );
     expect(doc.paths['/v1/users/{id}']?.get?.responses).toHaveProperty('503');
     expect(JSON.stringify(doc.paths['/v1/users/{id}'])).toContain('apiToken');
-    expect(JSON.stringify(doc.paths['/v1/admin/status'])).toContain('adminToken');
+    for (const path of ['/v1/admin/status', '/v1/admin/audit', '/v1/admin/users/{id}/rollback']) {
+      expect(JSON.stringify(doc.paths[path]), path).toContain('adminToken');
+    }
+    expect(doc.paths['/v1/admin/users/{id}/rollback']?.post?.responses).toHaveProperty('409');
   });
 
   it('GET /metrics exposes lookups, migrations, lock waits, verification failures and HTTP metrics', async () => {
