@@ -8,7 +8,7 @@ import { createLogger } from '../../http/logger.js';
 import { assertListenAllowed } from '../../http/loopback.js';
 import { createMetrics } from '../../http/metrics.js';
 import { type ServeSettings, serveSettingsFromEnv } from '../../http/serve-settings.js';
-import { shutdown } from '../../http/shutdown.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS, shutdown } from '../../http/shutdown.js';
 import { type Orgshift, open } from '../../orgshift.js';
 import { EXIT_USAGE, note, printLine, reportError } from '../output.js';
 import { configOrExit } from '../run-command.js';
@@ -22,11 +22,28 @@ const DEMO_DEPENDENTS = 3;
 /** Errors of `listen` that mean "pick another host or port", i.e. configuration. */
 const LISTEN_CONFIG_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND']);
 
+const HELP = `
+Listens on ORGSHIFT_HOST:ORGSHIFT_PORT (default 127.0.0.1:3000) after migrating
+the schema (idempotent). Routes: /v1/users/:id[/verification] (bearer
+ORGSHIFT_API_TOKEN), /v1/admin/{status,audit,users/:id/rollback} (bearer
+ORGSHIFT_ADMIN_TOKEN; the API token is refused there), /healthz, /readyz,
+/metrics, /openapi.json (open).
+
+Without ORGSHIFT_API_TOKEN the server refuses to listen beyond loopback
+(exit 2). A scope whose token is unset answers loopback clients only, so
+without ORGSHIFT_ADMIN_TOKEN the admin routes work from this machine only.
+
+SIGTERM or SIGINT: stop accepting, let in-flight requests finish for up to
+ORGSHIFT_SHUTDOWN_GRACE_MS (default ${DEFAULT_SHUTDOWN_GRACE_MS}), cut what is left, close the pools
+and lock backend, exit 0. A second signal exits at once. Logs are JSON lines
+on stdout at ORGSHIFT_LOG_LEVEL (default info), tokens redacted.`;
+
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('the HTTP service (ORGSHIFT_HOST, ORGSHIFT_PORT, ORGSHIFT_API_TOKEN, ORGSHIFT_ADMIN_TOKEN)')
+    .description('the HTTP service')
     .option('--demo', `SQLite demo: migrate, seed ${DEMO_USERS} legacy users if there are none, print a curl to try`)
+    .addHelpText('after', HELP)
     .action((options: ServeOptions) => serve(options));
 }
 
