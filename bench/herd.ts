@@ -4,7 +4,7 @@
  * answered within the migration's own time + 50 ms. Beside it, the OpenHands
  * algorithm (lock first, 2 s polling) on the same data.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { sql } from 'kysely';
 import { open } from '../src/orgshift.js';
@@ -22,7 +22,7 @@ interface CallerReport {
 }
 
 function startCaller(mode: string, id: string, warmId: string, env: Record<string, string>) {
-  const child: ChildProcessWithoutNullStreams = spawn(
+  const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'bench/fixtures/herd-caller.ts', mode, id, String(CALLERS_PER_PROCESS), String(CAP_MS), warmId],
     { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] },
@@ -55,15 +55,15 @@ export async function run() {
   try {
     const modes = [...Array.from({ length: REPEATS }, () => 'orgshift'), 'openhands'];
     await orgshift.seed({ users: 3 * modes.length, dependents: 3 });
-    const ids = (await sql<{ id: string }>`select id from legacy_users order by id`.execute(orgshift.db.kysely)).rows.map(
-      (r) => r.id,
-    );
+    const ids = (
+      await sql<{ id: string }>`select id from legacy_users order by id`.execute(orgshift.db.kysely)
+    ).rows.map((r) => r.id);
     for (const [i, mode] of modes.entries()) {
       const [id, ...warmIds] = ids.slice(3 * i, 3 * i + 3) as [string, string, string];
       const result = await herd(mode, id, warmIds, { ...bench.env });
-      const migrations = await sql<{ n: string }>`select count(*) as n from org_members where user_id = ${id}::uuid`.execute(
-        orgshift.db.kysely,
-      );
+      const migrations = await sql<{
+        n: string;
+      }>`select count(*) as n from org_members where user_id = ${id}::uuid`.execute(orgshift.db.kysely);
       const p50 = percentile(result.latencies, 50);
       const p99 = percentile(result.latencies, 99);
       rows.push([

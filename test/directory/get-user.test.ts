@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ident } from '../../src/db/database.js';
 import { SecretCipher } from '../../src/crypto/secret-cipher.js';
+import { ident } from '../../src/db/database.js';
 import { VerificationFailedError } from '../../src/directory/errors.js';
 import { isOrgshiftError } from '../../src/errors.js';
 import { createLockManager } from '../../src/lock/create-lock-manager.js';
@@ -11,16 +11,16 @@ import { spawnTs } from '../support/child.js';
 import { openTest, TEST_LEGACY_KEY, TEST_SECRET_KEY } from '../support/open-test.js';
 
 async function legacyIds(orgshift: Orgshift, n: number, where = 'migrated_at is null'): Promise<string[]> {
-  const rows = await sql<{ id: string }>`select id from legacy_users where ${sql.raw(where)} order by id limit ${n}`.execute(
-    orgshift.db.kysely,
-  );
+  const rows = await sql<{
+    id: string;
+  }>`select id from legacy_users where ${sql.raw(where)} order by id limit ${n}`.execute(orgshift.db.kysely);
   return rows.rows.map((r) => r.id);
 }
 
 async function count(orgshift: Orgshift, table: string, where = 'true'): Promise<number> {
-  const rows = await sql<{ n: number | string }>`select count(*) as n from ${sql.raw(ident(table))} where ${sql.raw(where)}`.execute(
-    orgshift.db.kysely,
-  );
+  const rows = await sql<{
+    n: number | string;
+  }>`select count(*) as n from ${sql.raw(ident(table))} where ${sql.raw(where)}`.execute(orgshift.db.kysely);
   return Number(rows.rows[0]?.n);
 }
 
@@ -63,9 +63,10 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
     it('migrates a legacy user once, completely and faithfully', async () => {
       const [id] = await legacyIds(orgshift, 1);
       if (!id) throw new Error('no legacy user');
-      const before = await sql<{ settings: unknown; api_key_enc: string }>`select settings, api_key_enc from legacy_users where id = ${id}`.execute(
-        orgshift.db.kysely,
-      );
+      const before = await sql<{
+        settings: unknown;
+        api_key_enc: string;
+      }>`select settings, api_key_enc from legacy_users where id = ${id}`.execute(orgshift.db.kysely);
       const legacyCipher = new SecretCipher(Buffer.from(TEST_LEGACY_KEY, 'base64'));
       const plaintext = legacyCipher.decrypt(String(before.rows[0]?.api_key_enc), id);
 
@@ -79,9 +80,9 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
       expect(await count(orgshift, 'conversations', `user_id = '${id}' and org_id is null`)).toBe(0);
       expect(await count(orgshift, 'api_keys', `user_id = '${id}'`)).toBe(2);
       expect(await count(orgshift, 'legacy_users', `id = '${id}' and migrated_at is not null`)).toBe(1);
-      const member = await sql<{ api_key_enc: string }>`select api_key_enc from org_members where user_id = ${id}`.execute(
-        orgshift.db.kysely,
-      );
+      const member = await sql<{
+        api_key_enc: string;
+      }>`select api_key_enc from org_members where user_id = ${id}`.execute(orgshift.db.kysely);
       const currentCipher = new SecretCipher(Buffer.from(TEST_SECRET_KEY, 'base64'));
       expect(currentCipher.decrypt(String(member.rows[0]?.api_key_enc), id)).toBe(plaintext);
       expect(await orgshift.verifyUser(id)).toEqual({ ok: true, state: 'migrated', violations: [] });
@@ -108,9 +109,7 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
     it('migrates a herd of 200 callers in this process and 2 child processes over 20 users exactly once each', async () => {
       const ids = await legacyIds(orgshift, 20);
       const env = { ...instance.env, ORGSHIFT_LEGACY_KEY: TEST_LEGACY_KEY, ORGSHIFT_SECRET_KEY: TEST_SECRET_KEY };
-      const children = [0, 1].map(() =>
-        spawnTs('test/directory/fixtures/herd-worker.ts', [ids.join(','), '10'], env),
-      );
+      const children = [0, 1].map(() => spawnTs('test/directory/fixtures/herd-worker.ts', [ids.join(','), '10'], env));
       try {
         for (const child of children) expect(await child.nextLine()).toBe('ready');
         // Separate opens so that single-flight in one instance cannot hide a race between instances.
@@ -122,7 +121,7 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
         await Promise.all(locals.map((l) => l.close()));
         const childTallies = await Promise.all(children.map(async (c) => JSON.parse(await c.nextLine(60_000))));
         expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
-        childTallies.forEach((tally, i) => expect(tally, children[i]?.stderr()).toEqual({ ok: 200 }));
+        for (const [i, tally] of childTallies.entries()) expect(tally, children[i]?.stderr()).toEqual({ ok: 200 });
       } finally {
         for (const child of children) child.kill();
       }
@@ -226,8 +225,13 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
       const [id] = await legacyIds(orgshift, 1);
       await orgshift.getUser(id as string);
       // Two team orgs so the graph has more than one membership.
-      for (const [n, org] of ['aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000002'].entries()) {
-        await sql`insert into orgs (id, kind, name) values (${org}, 'team', ${`Team ${n}`})`.execute(orgshift.db.kysely);
+      for (const [n, org] of [
+        'aaaaaaaa-0000-4000-8000-000000000001',
+        'aaaaaaaa-0000-4000-8000-000000000002',
+      ].entries()) {
+        await sql`insert into orgs (id, kind, name) values (${org}, 'team', ${`Team ${n}`})`.execute(
+          orgshift.db.kysely,
+        );
         await sql`insert into org_members (org_id, user_id, role_id, status) values (${org}, ${id}, 3, 'active')`.execute(
           orgshift.db.kysely,
         );
@@ -252,4 +256,3 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
     });
   });
 });
-
