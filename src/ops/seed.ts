@@ -26,6 +26,8 @@ export interface SeedReport {
   readonly users: number;
   readonly dependentRows: number;
   readonly seconds: number;
+  /** A few of the ids just inserted, for demos and smoke tests. */
+  readonly sampleIds: readonly string[];
 }
 
 const FIRST = ['ada', 'grace', 'alan', 'edsger', 'barbara', 'donald', 'margaret', 'ken', 'radia', 'linus'];
@@ -71,12 +73,14 @@ export async function seed(db: Database, legacyKey: Buffer, options: SeedOptions
   const share = options.apiKeyShare ?? 0.9;
   const insert = db.dialect === 'postgres' ? insertBatchPostgres : insertBatchSqlite;
   let inserted = 0;
+  const sampleIds: string[] = [];
   while (inserted < options.users) {
     const count = Math.min(batchSize, options.users - inserted);
     const batch = Array.from({ length: count }, () =>
       makeLegacyUser(cipher, db.legacy.orgSettingsKeys, Math.random() < share),
     );
     await insert(db, batch, perUser);
+    if (sampleIds.length === 0) sampleIds.push(...batch.slice(0, 5).map((u) => u.id));
     inserted += count;
     options.onProgress?.(inserted);
   }
@@ -84,6 +88,7 @@ export async function seed(db: Database, legacyKey: Buffer, options: SeedOptions
     users: inserted,
     dependentRows: inserted * perUser * db.legacy.dependents.length,
     seconds: (performance.now() - started) / 1000,
+    sampleIds,
   };
 }
 
