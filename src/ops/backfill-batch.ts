@@ -7,6 +7,7 @@ import { recordFailure } from '../directory/failure-log.js';
 import { type MigrateOutcome, migrateUserWithin } from '../directory/migrate-user.js';
 import type { MigrationContext } from '../directory/migration-context.js';
 import { isOrgshiftError } from '../errors.js';
+import { preparedStatementKysely } from './prepared-kysely.js';
 
 export interface BatchFailure {
   readonly userId: string;
@@ -25,6 +26,20 @@ export interface BatchResult {
 }
 
 export type Claim = (trx: Kysely<OrgshiftTables>) => Promise<string[]>;
+
+/** Runs `fn` in a write transaction (see backfillTransactions). */
+export type Transact = <T>(fn: (trx: Kysely<OrgshiftTables>) => Promise<T>) => Promise<T>;
+
+/**
+ * PostgreSQL: transactions on a Kysely that prepares its statements (see
+ * prepared-kysely.ts). SQLite: the shared write transaction, which queues
+ * behind this process's other writers.
+ */
+export function backfillTransactions(db: Database): Transact {
+  if (db.dialect === 'sqlite') return (fn) => withWriteTransaction(db, fn);
+  const kysely = preparedStatementKysely(db.pool);
+  return (fn) => kysely.transaction().execute(fn);
+}
 
 interface Tally {
   readonly migrated: string[];
@@ -45,13 +60,18 @@ class RedoCarefully extends Error {}
  * written to `migration_failures` after the commit: a batch that never
  * commits (killed process) leaves no trace and is simply redone.
  */
-export async function migrateBatch(db: Database, ctx: MigrationContext, claim: Claim): Promise<BatchResult> {
+export async function migrateBatch(
+  db: Database,
+  ctx: MigrationContext,
+  transact: Transact,
+  claim: Claim,
+): Promise<BatchResult> {
   let result: BatchResult;
   try {
-    result = await runBatch(db, ctx, claim, false);
+    result = await runBatch(transact, ctx, claim, false);
   } catch (error) {
     if (!(error instanceof RedoCarefully)) throw error;
-    result = await runBatch(db, ctx, claim, true);
+    result = await runBatch(transact, ctx, claim, true);
   }
   for (const failure of result.failures) {
     await recordFailure(db, failure.userId, failure.code, failure.message);
@@ -59,8 +79,8 @@ export async function migrateBatch(db: Database, ctx: MigrationContext, claim: C
   return result;
 }
 
-function runBatch(db: Database, ctx: MigrationContext, claim: Claim, careful: boolean): Promise<BatchResult> {
-  return withWriteTransaction(db, async (trx) => {
+function runBatch(transact: Transact, ctx: MigrationContext, claim: Claim, careful: boolean): Promise<BatchResult> {
+  return transact(async (trx) => {
     const ids = await claim(trx);
     const tally: Tally = { migrated: [], skipped: 0, failures: [] };
     for (const id of ids) {

@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.js';
+import { translateDatabaseError } from '../db/database-errors.js';
 import type { MigrationContext } from '../directory/migration-context.js';
-import { migrateBatch } from './backfill-batch.js';
+import { backfillTransactions, migrateBatch, type Transact } from './backfill-batch.js';
 import { claimBatch, countPending, databaseNow, type PendingFilter } from './backfill-claim.js';
 import { dryRunScan } from './backfill-dry-run.js';
 import {
@@ -23,6 +24,7 @@ interface Tally {
 interface Run {
   readonly db: Database;
   readonly ctx: MigrationContext;
+  readonly transact: Transact;
   readonly plan: BackfillPlan;
   readonly filter: PendingFilter;
   readonly budget: Budget;
@@ -54,6 +56,14 @@ export async function backfill(
   ctx: MigrationContext,
   options: BackfillOptions = {},
 ): Promise<BackfillReport> {
+  try {
+    return await runBackfill(db, ctx, options);
+  } catch (error) {
+    throw translateDatabaseError(error);
+  }
+}
+
+async function runBackfill(db: Database, ctx: MigrationContext, options: BackfillOptions): Promise<BackfillReport> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   const plan = planBackfill(options, db.dialect, db.dialect === 'postgres' ? (db.pool.options.max ?? 10) : 1);
@@ -89,7 +99,17 @@ export async function backfill(
     return finish({ ...tally, migrated: scan.wouldMigrate, failed: scan.wouldFail }, seconds(), true, options.signal);
   }
 
-  const run: Run = { db, ctx, plan, filter, budget, pacer: new Pacer(plan.rate), tally, report };
+  const run: Run = {
+    db,
+    ctx,
+    transact: backfillTransactions(db),
+    plan,
+    filter,
+    budget,
+    pacer: new Pacer(plan.rate),
+    tally,
+    report,
+  };
   // A pass ends when every worker's claim came back empty. Rows skipped because
   // someone else held them are looked at again by the next pass; each claimed
   // row leaves the claimable set (migrated, or failed and recorded), so the
@@ -139,7 +159,7 @@ async function worker(run: Run, cursor: Cursor, stop: AbortSignal): Promise<numb
       run.budget.refund(size);
       break;
     }
-    const batch = await migrateBatch(run.db, run.ctx, (trx) =>
+    const batch = await migrateBatch(run.db, run.ctx, run.transact, (trx) =>
       // The cursor is read at claim time: on SQLite the claim waits for the write queue.
       claimBatch(trx, run.db.dialect, run.db.legacy, cursor.value, size, run.filter),
     );

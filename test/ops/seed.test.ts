@@ -22,7 +22,12 @@ describe.each(BACKENDS.slice(0, 2))('seed on $name', (backend) => {
     it('inserts exactly N users and N×K rows per dependent table, in several batches', async () => {
       const report = await orgshift.seed({ users: 2_345, dependents: 3, batchSize: 1_000 });
       expect(report).toMatchObject({ users: 2_345, dependentRows: 2_345 * 3 * 2 });
-      const counts = await sql<{ users: string | number; emails: string | number; conversations: string | number; api_keys: string | number }>`
+      const counts = await sql<{
+        users: string | number;
+        emails: string | number;
+        conversations: string | number;
+        api_keys: string | number;
+      }>`
         select (select count(*) from legacy_users) as users,
                (select count(distinct email) from legacy_users) as emails,
                (select count(*) from conversations) as conversations,
@@ -43,7 +48,8 @@ describe.each(BACKENDS.slice(0, 2))('seed on $name', (backend) => {
         expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
         const settings = typeof row.settings === 'string' ? JSON.parse(row.settings) : row.settings;
         expect(Object.keys(settings)).toEqual(expect.arrayContaining(['theme', 'llm_model', 'llm_base_url']));
-        if (row.api_key_enc !== null) expect(cipher.decrypt(row.api_key_enc, row.id)).toMatch(/^sk-legacy-[0-9a-f]{48}$/);
+        if (row.api_key_enc !== null)
+          expect(cipher.decrypt(row.api_key_enc, row.id)).toMatch(/^sk-legacy-[0-9a-f]{48}$/);
       }
       expect(rows.rows.filter((r) => r.api_key_enc !== null).length).toBeGreaterThan(25);
     });
