@@ -1,0 +1,286 @@
+/**
+ * `npm run chaos [-- --users N --seconds S]`: two `orgshift serve` processes
+ * and a backfill on PostgreSQL + a Redis of its own, random load, and faults
+ * injected while it runs: server SIGKILLs (restarted), Redis restarts,
+ * pg_terminate_backend on the service's connections, CLIENT PAUSE longer than
+ * the lock TTL. Then the proof: audit, deep verification of every user, exact
+ * row counts, and a scan of every log for the seeded secrets. Exits non-zero
+ * on any violation, duplicate, unexpected status, 503 outside a fault or
+ * without Retry-After, or secret in a log.
+ */
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { loadConfig } from '../src/config/config.js';
+import { SecretCipher } from '../src/crypto/secret-cipher.js';
+import { type Orgshift, open } from '../src/orgshift.js';
+import { FAULT_KINDS, type FaultKind, FaultLog, pauseRedis, terminateServiceConnections } from './faults.js';
+import { driveLoad } from './load.js';
+import { freePort, type Managed, ProcessSet, waitForHttp } from './processes.js';
+
+const ADMIN_URL = process.env.ORGSHIFT_CHAOS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const LOCK_TTL_MS = 2_000;
+const PAUSE_MS = 3_000;
+const GRACE_MS = 5_000;
+
+const { values } = parseArgs({
+  options: { users: { type: 'string', default: '3000' }, seconds: { type: 'string', default: '45' } },
+});
+const USERS = Number(values.users);
+const SECONDS = Number(values.seconds);
+if (!Number.isInteger(USERS) || USERS < 10 || !(SECONDS >= 10)) {
+  console.error('usage: npm run chaos -- --users N (≥ 10) --seconds S (≥ 10)');
+  process.exit(2);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (line: string) => console.error(`chaos: ${line}`);
+
+async function adminQuery(text: string) {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+const runDir = mkdtempSync(join(tmpdir(), 'orgshift-chaos-'));
+const database = `orgshift_chaos_${Date.now().toString(36)}`;
+const databaseUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${database}` }).toString();
+const processes = new ProcessSet(runDir);
+const faults = new FaultLog(GRACE_MS);
+const failures: string[] = [];
+
+async function main(): Promise<number> {
+  await adminQuery(`create database ${database}`);
+  const redisPort = await freePort();
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const startRedis = () =>
+    processes.start('redis', 'redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], {});
+  let redis = startRedis();
+  await sleep(300);
+  const env: Record<string, string> = {
+    ORGSHIFT_DATABASE_URL: databaseUrl,
+    ORGSHIFT_DATABASE_POOL_SIZE: '8',
+    ORGSHIFT_LOCK: 'redis',
+    ORGSHIFT_REDIS_URL: redisUrl,
+    ORGSHIFT_REDIS_PREFIX: 'chaos:',
+    ORGSHIFT_LOCK_TTL_MS: String(LOCK_TTL_MS),
+    ORGSHIFT_LOCK_WAIT_MS: '2000',
+    ORGSHIFT_LEGACY_KEY: Buffer.alloc(32, 21).toString('base64'),
+    ORGSHIFT_SECRET_KEY: Buffer.alloc(32, 22).toString('base64'),
+    ORGSHIFT_SHUTDOWN_GRACE_MS: '5000',
+  };
+  const orgshift = await open(loadConfig(env), { migrate: true });
+  try {
+    log(`seeding ${USERS} legacy users in ${database}; logs in ${runDir}`);
+    await orgshift.seed({ users: USERS, dependents: 1, apiKeyShare: 1 });
+    const { ids, plaintexts } = await legacySecrets(orgshift, env);
+
+    const ports = [await freePort(), await freePort()];
+    const servers: Managed[] = [];
+    const startServer = async (i: number) => {
+      servers[i] = processes.orgshift(`server-${i}`, ['serve'], { ...env, ORGSHIFT_PORT: String(ports[i]) });
+      await waitForHttp(`http://127.0.0.1:${ports[i]}/healthz`);
+    };
+    await Promise.all([0, 1].map(startServer));
+    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+
+    const stop = new AbortController();
+    const backfillRestarts = superviseBackfill(env, stop.signal);
+    const load = driveLoad({ servers: () => urls, legacyIds: ids, concurrency: 16, faults, stop: stop.signal });
+
+    const injectors: Record<FaultKind, () => Promise<void>> = {
+      'server SIGKILL': async () => {
+        const i = Math.floor(Math.random() * 2);
+        servers[i]?.child.kill('SIGKILL');
+        await servers[i]?.exited;
+        await sleep(500);
+        await startServer(i);
+      },
+      'Redis restart': async () => {
+        redis.child.kill('SIGKILL');
+        await redis.exited;
+        await sleep(1_000);
+        redis = startRedis();
+        await sleep(300);
+      },
+      pg_terminate_backend: async () => {
+        const n = await terminateServiceConnections(ADMIN_URL, database);
+        log(`terminated ${n} service connections`);
+      },
+      'Redis CLIENT PAUSE > TTL': () => pauseRedis(redisUrl, PAUSE_MS),
+    };
+    const cycles = Math.max(1, Math.floor(SECONDS / 60));
+    const schedule = Array.from({ length: cycles }, () => FAULT_KINDS).flat();
+    const gap = (SECONDS * 1000) / (schedule.length + 1);
+    const started = Date.now();
+    for (const [n, kind] of schedule.entries()) {
+      await sleep(Math.max(0, started + gap * (n + 1) - Date.now()));
+      log(`fault: ${kind}`);
+      await faults.run(kind, injectors[kind]);
+    }
+    await sleep(Math.max(0, started + SECONDS * 1000 - Date.now()));
+    stop.abort();
+    const stats = await load;
+    const restarts = await backfillRestarts;
+
+    log('stopping servers (SIGTERM) and finishing the backfill');
+    for (const server of servers) server.child.kill('SIGTERM');
+    const serverExits = await Promise.all(servers.map((s) => s.exited));
+    if (serverExits.some((code) => code !== 0))
+      failures.push(`a server exited with ${serverExits.join(', ')} after SIGTERM`);
+    const finalBackfill = processes.orgshift('backfill-final', ['backfill', '--json'], env);
+    if ((await finalBackfill.exited) !== 0) failures.push('the final backfill did not finish cleanly');
+
+    const audit = processes.orgshift('audit', ['audit', '--json'], env);
+    const auditExit = await audit.exited;
+    if (auditExit !== 0) failures.push(`audit exited ${auditExit} (see ${runDir}/audit.log)`);
+    const proof = await prove(orgshift, ids);
+    failures.push(...proof.problems, ...stats.problems.slice(0, 20));
+    if (stats.problems.length > 20) failures.push(`… and ${stats.problems.length - 20} more response problems`);
+    await processes.stopAll();
+    const leaks = await scanLogs(processes.logFiles, plaintexts, [env.ORGSHIFT_LEGACY_KEY, env.ORGSHIFT_SECRET_KEY]);
+    failures.push(...leaks);
+    for (const [kind, n] of faults.counts()) if (n < cycles) failures.push(`fault ${kind} injected ${n} times`);
+
+    printReport({ stats, restarts, proof, auditExit, seconds: (Date.now() - started) / 1000 });
+    return failures.length === 0 ? 0 : 1;
+  } finally {
+    await orgshift.close();
+    await processes.stopAll();
+    await adminQuery(`drop database if exists ${database} with (force)`).catch(() => undefined);
+  }
+}
+
+/** The seeded ids and their plaintext secrets, decrypted once so the logs can be searched for them. */
+async function legacySecrets(orgshift: Orgshift, env: Record<string, string>) {
+  const cipher = new SecretCipher(Buffer.from(String(env.ORGSHIFT_LEGACY_KEY), 'base64'));
+  const rows = await sql<{ id: string; api_key_enc: string | null }>`
+    select id, api_key_enc from legacy_users`.execute(orgshift.db.kysely);
+  const plaintexts = new Set(
+    rows.rows.filter((r) => r.api_key_enc !== null).map((r) => cipher.decrypt(String(r.api_key_enc), r.id)),
+  );
+  return { ids: rows.rows.map((r) => r.id), plaintexts };
+}
+
+/** Restarts the backfill whenever it dies before the run ends (as a supervisor would); counts the restarts. */
+async function superviseBackfill(env: Record<string, string>, stop: AbortSignal): Promise<number> {
+  const rate = Math.max(5, Math.ceil(USERS / (SECONDS * 1.5)));
+  let restarts = -1;
+  while (!stop.aborted) {
+    restarts++;
+    const backfill = processes.orgshift('backfill', ['backfill', '--rate', String(rate), '--batch-size', '20'], env);
+    const exited = await Promise.race([
+      backfill.exited,
+      new Promise<'stop'>((r) => stop.addEventListener('abort', () => r('stop'))),
+    ]);
+    if (exited === 'stop') {
+      backfill.child.kill('SIGKILL');
+      await backfill.exited;
+      break;
+    }
+    if (exited === 0) break;
+    await sleep(500);
+  }
+  return restarts;
+}
+
+interface Proof {
+  readonly problems: string[];
+  readonly legacyMigrated: number;
+  readonly users: number;
+  readonly orgs: number;
+  readonly memberships: number;
+  readonly violations: number;
+}
+
+/** Exactly once, checked three ways: row counts, the audit, and deep verification of every user. */
+async function prove(orgshift: Orgshift, ids: readonly string[]): Promise<Proof> {
+  const problems: string[] = [];
+  const counts = await sql<Record<string, string>>`
+    select (select count(*) from legacy_users where migrated_at is not null) as legacy_migrated,
+           (select count(*) from users) as users, (select count(*) from orgs) as orgs,
+           (select count(*) from org_members) as memberships`.execute(orgshift.db.kysely);
+  const row = counts.rows[0] ?? {};
+  const [legacyMigrated, users, orgs, memberships] = ['legacy_migrated', 'users', 'orgs', 'memberships'].map((k) =>
+    Number(row[k]),
+  ) as [number, number, number, number];
+  for (const [name, n] of Object.entries({ legacyMigrated, users, orgs, memberships })) {
+    if (n !== ids.length) problems.push(`${name} = ${n}, expected ${ids.length}`);
+  }
+  let violations = 0;
+  const queue = [...ids];
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+        const report = await orgshift.verifyUser(id);
+        if (!report.ok) {
+          violations++;
+          if (violations <= 10) problems.push(`${id}: ${report.violations.map((v) => v.code).join(', ')}`);
+        }
+      }
+    }),
+  );
+  return { problems, legacyMigrated, users, orgs, memberships, violations };
+}
+
+async function scanLogs(
+  files: readonly string[],
+  plaintexts: ReadonlySet<string>,
+  keys: readonly (string | undefined)[],
+) {
+  const leaks: string[] = [];
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    const found = (text.match(/sk-legacy-[0-9a-f]{48}/g) ?? []).filter((s) => plaintexts.has(s));
+    if (found.length > 0) leaks.push(`${found.length} seeded secret(s) in ${file}`);
+    for (const key of keys) if (key && text.includes(key)) leaks.push(`an encryption key in ${file}`);
+  }
+  return leaks;
+}
+
+function printReport(r: {
+  stats: Awaited<ReturnType<typeof driveLoad>>;
+  restarts: number;
+  proof: Proof;
+  auditExit: number | null;
+  seconds: number;
+}) {
+  const lines = [
+    `## Chaos run: ${USERS} users, ${r.seconds.toFixed(0)} s`,
+    '',
+    '| requests by status | count |',
+    '| --- | --- |',
+    ...[...r.stats.byStatus.entries()].sort().map(([status, n]) => `| ${status} | ${n} |`),
+    '',
+    '| fault injected | times |',
+    '| --- | --- |',
+    ...[...faults.counts().entries()].map(([kind, n]) => `| ${kind} | ${n} |`),
+    `| backfill restarted after dying | ${r.restarts} |`,
+    '',
+    '| proof | value |',
+    '| --- | --- |',
+    `| legacy users | ${USERS} |`,
+    `| migrated (legacy rows marked) | ${r.proof.legacyMigrated} |`,
+    `| users / orgs / memberships | ${r.proof.users} / ${r.proof.orgs} / ${r.proof.memberships} |`,
+    `| deep-verification violations | ${r.proof.violations} |`,
+    `| audit exit code | ${r.auditExit} |`,
+    `| response problems (bad status, 503 outside faults or without Retry-After) | ${r.stats.problems.length} |`,
+    '',
+    failures.length === 0 ? 'RESULT: PASS' : `RESULT: FAIL\n${failures.map((f) => `- ${f}`).join('\n')}`,
+  ];
+  console.log(lines.join('\n'));
+}
+
+process.exitCode = await main().catch((error: unknown) => {
+  console.error(error);
+  return 1;
+});
+setTimeout(() => process.exit(), 2_000).unref();
