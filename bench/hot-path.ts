@@ -5,7 +5,7 @@
  * subject alike.
  */
 import type pg from 'pg';
-import { open, type Orgshift } from '../src/orgshift.js';
+import { type Orgshift, open } from '../src/orgshift.js';
 import { createBenchDatabase } from './support/bench-db.js';
 import { machineLine, median, table, throughput, withSpread } from './support/stats.js';
 
@@ -42,7 +42,10 @@ export async function run() {
     const ids = (await orgshift.db.kysely.selectFrom('users').select('id').execute()).map((r) => r.id);
     if (orgshift.db.dialect !== 'postgres') throw new Error('postgres only');
     const legacy = await orgshift.db.pool.query<{ id: string }>('select id from legacy_users');
-    await migrateAll(orgshift, legacy.rows.map((r) => r.id));
+    await migrateAll(
+      orgshift,
+      legacy.rows.map((r) => r.id),
+    );
     // Fresh tables have no statistics yet; production tables do.
     await orgshift.db.pool.query('analyze');
     const userIds = ids.length > 0 ? ids : legacy.rows.map((r) => r.id);
@@ -63,7 +66,11 @@ export async function run() {
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 === 0 ? subjects : [...subjects].reverse();
         for (const s of order) {
-          const rate = await throughput((i) => s.op(userIds[(i * 7919) % userIds.length] as string), concurrency, SECONDS);
+          const rate = await throughput(
+            (i) => s.op(userIds[(i * 7919) % userIds.length] as string),
+            concurrency,
+            SECONDS,
+          );
           const key = `${s.name}@${concurrency}`;
           results.set(key, [...(results.get(key) ?? []), rate]);
         }
@@ -94,10 +101,7 @@ ${ROUNDS} interleaved rounds of ${SECONDS} s per subject and concurrency; operat
 "÷ bare" is the ratio to the unnamed bare select, "÷ named" to the named-prepared bare select
 (target: getUser ≥ 0.9× the bare select).
 
-${table(
-  ['subject', 'c=1 ops/s', 'c=1 ÷ bare', 'c=1 ÷ named', 'c=16 ops/s', 'c=16 ÷ bare', 'c=16 ÷ named'],
-  rows,
-)}`;
+${table(['subject', 'c=1 ops/s', 'c=1 ÷ bare', 'c=1 ÷ named', 'c=16 ops/s', 'c=16 ÷ bare', 'c=16 ÷ named'], rows)}`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

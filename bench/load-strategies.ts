@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { createUserLoader, type LoadStrategy } from '../src/directory/load-user.js';
-import { open, type Orgshift } from '../src/orgshift.js';
+import { type Orgshift, open } from '../src/orgshift.js';
 import { createBenchDatabase } from './support/bench-db.js';
 import { machineLine, median, table, throughput, withSpread } from './support/stats.js';
 
@@ -22,7 +22,9 @@ async function userWithMemberships(orgshift: Orgshift, id: string, n: number) {
     select gen_random_uuid(), 'team', 'team ' || g from generate_series(1, ${n - 1}) g`.execute(orgshift.db.kysely);
   await sql`insert into org_members (org_id, user_id, role_id, status)
     select o.id, ${id}::uuid, 3, 'active' from orgs o
-    where o.kind = 'team' and not exists (select 1 from org_members m where m.org_id = o.id)`.execute(orgshift.db.kysely);
+    where o.kind = 'team' and not exists (select 1 from org_members m where m.org_id = o.id)`.execute(
+    orgshift.db.kysely,
+  );
 }
 
 export async function run() {
@@ -30,9 +32,9 @@ export async function run() {
   const orgshift = await open(bench.config(), { migrate: true });
   try {
     await orgshift.seed({ users: SIZES.length, dependents: 0 });
-    const ids = (await sql<{ id: string }>`select id from legacy_users order by id`.execute(orgshift.db.kysely)).rows.map(
-      (r) => r.id,
-    );
+    const ids = (
+      await sql<{ id: string }>`select id from legacy_users order by id`.execute(orgshift.db.kysely)
+    ).rows.map((r) => r.id);
     for (const [i, n] of SIZES.entries()) await userWithMemberships(orgshift, ids[i] as string, n);
     await sql`analyze`.execute(orgshift.db.kysely);
     const loaders = STRATEGIES.map((s) => createUserLoader(orgshift.db, s));
@@ -41,7 +43,8 @@ export async function run() {
       const id = ids[i] as string;
       for (const loader of loaders) {
         const graph = await loader.load(id);
-        if (graph.memberships.length !== n) throw new Error(`${loader.strategy} loaded ${graph.memberships.length} of ${n}`);
+        if (graph.memberships.length !== n)
+          throw new Error(`${loader.strategy} loaded ${graph.memberships.length} of ${n}`);
       }
       for (let round = 0; round < ROUNDS; round++) {
         for (const loader of round % 2 === 0 ? loaders : [...loaders].reverse()) {

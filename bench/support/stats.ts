@@ -26,7 +26,11 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 /** Runs `op` from `concurrency` workers for `seconds`; returns operations per second. */
-export async function throughput(op: (i: number) => Promise<unknown>, concurrency: number, seconds: number): Promise<number> {
+export async function throughput(
+  op: (i: number) => Promise<unknown>,
+  concurrency: number,
+  seconds: number,
+): Promise<number> {
   const deadline = performance.now() + seconds * 1000;
   let done = 0;
   const worker = async (w: number) => {

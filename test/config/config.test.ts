@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     const url = 'postgres://postgres@127.0.0.1/test';
     expect(badKey({ ORGSHIFT_DATABASE_URL: url })).toBe('ORGSHIFT_LEGACY_KEY');
     const config = loadConfig({ ORGSHIFT_DATABASE_URL: url, ORGSHIFT_LEGACY_KEY: KEY, ORGSHIFT_SECRET_KEY: KEY });
-    expect(config.lock).toEqual({ kind: "postgres", url, poolSize: 20 });
+    expect(config.lock).toEqual({ kind: 'postgres', url, poolSize: 20 });
   });
 
   it.each([

@@ -33,7 +33,10 @@ export function spawnTs(script: string, args: readonly string[], env: Record<str
       const line = lines.shift();
       if (line !== undefined) return Promise.resolve(line);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no output from ${script} in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no output from ${script} in ${timeoutMs} ms: ${stderr}`)),
+          timeoutMs,
+        );
         waiters.push((l) => {
           clearTimeout(timer);
           resolve(l);
