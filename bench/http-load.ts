@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -25,6 +26,8 @@ const USERS = 1_000;
 const CONNECTIONS = 16;
 const SECONDS = 10;
 const WARMUP_SECONDS = 2;
+/** USER_HZ: 100 on every mainstream Linux build. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 interface Subject {
   readonly name: string;
@@ -41,6 +44,8 @@ interface Measurement {
   readonly rps: number;
   readonly p99Ms: number;
   readonly peakRssMb: number;
+  /** Server process CPU (user + system) per answered request: far less sensitive to other load than requests/s. */
+  readonly cpuUsPerRequest: number;
 }
 
 /** Child mode: the production server plus one bare route, printing its address. */
@@ -88,6 +93,17 @@ function startServerChild(env: Readonly<Record<string, string>>): Promise<{ chil
   });
 }
 
+/** CPU seconds (user + system) another process has used, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Resident set size of another process, from /proc (Linux); NaN elsewhere. */
 function rssMb(pid: number): number {
   try {
@@ -104,6 +120,7 @@ async function load(url: string, subject: Subject, ids: readonly string[], secon
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssMb(pid));
   }, 250);
+  const cpuBefore = cpuSeconds(pid);
   try {
     const result = await autocannon({
       url,
@@ -126,6 +143,7 @@ async function load(url: string, subject: Subject, ids: readonly string[], secon
       rps: result['2xx'] / result.duration,
       p99Ms: result.latency.p99,
       peakRssMb: peak,
+      cpuUsPerRequest: ((cpuSeconds(pid) - cpuBefore) * 1e6) / result['2xx'],
     };
     return measurement;
   } finally {
@@ -148,13 +166,14 @@ export async function run() {
     await migrateAll(orgshift, ids);
     server = await startServerChild(bench.env);
     const pid = server.child.pid as number;
+    const loadBefore = loadavg()[0] ?? Number.NaN;
     for (const subject of SUBJECTS) await load(server.url, subject, ids, WARMUP_SECONDS, pid);
     const results = new Map<string, Measurement[]>();
     for (const subject of [...SUBJECTS, ...[...SUBJECTS].reverse()]) {
       const measured = await load(server.url, subject, ids, SECONDS, pid);
       results.set(subject.name, [...(results.get(subject.name) ?? []), measured]);
     }
-    return { name: 'http-load', markdown: render(results) };
+    return { name: 'http-load', markdown: render(results, { before: loadBefore, after: loadavg()[0] ?? Number.NaN }) };
   } finally {
     server?.child.kill('SIGTERM');
     await orgshift.close();
@@ -169,7 +188,12 @@ function meanAndRuns(values: readonly number[], digits = 0): string {
   return `${mean(values).toFixed(digits)} (${values.map((v) => v.toFixed(digits)).join(', ')})`;
 }
 
-function render(results: ReadonlyMap<string, readonly Measurement[]>): string {
+interface LoadAverage {
+  readonly before: number;
+  readonly after: number;
+}
+
+function render(results: ReadonlyMap<string, readonly Measurement[]>, load: LoadAverage): string {
   const of = (subject: Subject) => results.get(subject.name) ?? [];
   const [bare, direct, route] = SUBJECTS.map(of) as [Measurement[], Measurement[], Measurement[]];
   const rows = SUBJECTS.map((subject) => {
@@ -178,10 +202,12 @@ function render(results: ReadonlyMap<string, readonly Measurement[]>): string {
       subject.name,
       meanAndRuns(runs.map((m) => m.rps)),
       meanAndRuns(runs.map((m) => m.p99Ms)),
+      meanAndRuns(runs.map((m) => m.cpuUsPerRequest)),
       meanAndRuns(runs.map((m) => m.peakRssMb)),
     ];
   });
   const rps = (runs: readonly Measurement[]) => mean(runs.map((m) => m.rps));
+  const cpu = (runs: readonly Measurement[]) => mean(runs.map((m) => m.cpuUsPerRequest));
   // Runs were A B C C B A: pass i of one subject is paired with pass i of another.
   const perPass = (a: readonly Measurement[], b: readonly Measurement[]) =>
     a.map((m, i) => (m.rps / (b[i]?.rps ?? Number.NaN)).toFixed(2)).join(', ');
@@ -191,15 +217,18 @@ function render(results: ReadonlyMap<string, readonly Measurement[]>): string {
 (orgshift's createServer, pool of 10, access log off), autocannon in the parent with
 ${CONNECTIONS} connections, a random one of ${USERS} migrated users per request, ${SECONDS} s per run,
 each subject run twice (A B C C B A, after a ${WARMUP_SECONDS} s warm-up each). Figures are the mean of
-the two runs followed by each run; RSS is the server process's peak resident set during the run.
+the two runs followed by each run. Server CPU is the server process's user + system time per
+answered request (PostgreSQL's share not included), RSS its peak resident set during the run.
+Load average (1 min) ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after: this machine is
+shared, so requests/s between runs can differ by ±25 %; CPU per request is the steadier figure.
 
-${table(['subject', 'requests/s', 'p99 ms', 'server RSS MB'], rows)}
+${table(['subject', 'requests/s', 'p99 ms', 'server CPU µs/request', 'server RSS MB'], rows)}
 
-| ratio of requests/s | mean | per pass |
-| --- | --- | --- |
-| production route ÷ bare PK select | **${(rps(route) / rps(bare)).toFixed(2)}** | ${perPass(route, bare)} |
-| getUser route ÷ bare PK select (directory cost) | ${(rps(direct) / rps(bare)).toFixed(2)} | ${perPass(direct, bare)} |
-| production route ÷ getUser route (HTTP-layer cost) | ${(rps(route) / rps(direct)).toFixed(2)} | ${perPass(route, direct)} |
+| comparison | requests/s ratio | per pass | server CPU/request ratio |
+| --- | --- | --- | --- |
+| production route ÷ bare PK select | **${(rps(route) / rps(bare)).toFixed(2)}** | ${perPass(route, bare)} | ${(cpu(route) / cpu(bare)).toFixed(2)} |
+| getUser route ÷ bare PK select (directory cost) | ${(rps(direct) / rps(bare)).toFixed(2)} | ${perPass(direct, bare)} | ${(cpu(direct) / cpu(bare)).toFixed(2)} |
+| production route ÷ getUser route (HTTP-layer cost) | ${(rps(route) / rps(direct)).toFixed(2)} | ${perPass(route, direct)} | ${(cpu(route) / cpu(direct)).toFixed(2)} |
 
 The bare PK route answers \`select * from users where id = $1\` as JSON with no schema, auth hook or
 verification; the production route loads the user, its orgs, memberships and legacy status in one
