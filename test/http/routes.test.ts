@@ -299,7 +299,11 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
     const media = await call(server.url, rollback, { method: 'POST', headers: xml, body: '<a/>' });
     expect([media.status, media.json?.error?.code]).toEqual([415, 'unsupported_media_type']);
 
-    for (const answer of [notFound, wrongMethod, badJson, tooLarge, media]) {
+    const badUrl = await call(server.url, '/v1/users/%E0%A4%A', api);
+    expect([badUrl.status, badUrl.json?.error?.code]).toEqual([400, 'invalid_request']);
+    expect(badUrl.headers.get('x-request-id')).not.toBeNull();
+
+    for (const answer of [notFound, wrongMethod, badJson, tooLarge, media, badUrl]) {
       expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
       expect(answer.text).not.toMatch(/FST_|node_modules|at /);
     }
