@@ -3,7 +3,7 @@ import { translateDatabaseError } from '../db/database-errors.js';
 import type { MigrationContext } from '../directory/migration-context.js';
 import { backfillTransactions, migrateBatch, type Transact } from './backfill-batch.js';
 import { claimBatch, countPending, databaseNow, type PendingFilter } from './backfill-claim.js';
-import { dryRunScan } from './backfill-dry-run.js';
+import { type DryRunTally, dryRunScan } from './backfill-dry-run.js';
 import {
   type BackfillOptions,
   type BackfillPlan,
@@ -21,16 +21,17 @@ interface Tally {
   skipped: number;
 }
 
+/** One run's settings and shared state, handed to its workers. */
 interface Run {
   readonly db: Database;
   readonly ctx: MigrationContext;
-  readonly transact: Transact;
   readonly plan: BackfillPlan;
   readonly filter: PendingFilter;
   readonly budget: Budget;
-  readonly pacer: Pacer;
   readonly tally: Tally;
-  readonly report: () => void;
+  readonly signal: AbortSignal | undefined;
+  seconds(): number;
+  report(): void;
 }
 
 /**
@@ -64,6 +65,11 @@ export async function backfill(
 }
 
 async function runBackfill(db: Database, ctx: MigrationContext, options: BackfillOptions): Promise<BackfillReport> {
+  const run = await prepareRun(db, ctx, options);
+  return run.plan.dryRun ? dryRun(run) : migrateAll(run);
+}
+
+async function prepareRun(db: Database, ctx: MigrationContext, options: BackfillOptions): Promise<Run> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   const plan = planBackfill(options, db.dialect, db.dialect === 'postgres' ? (db.pool.options.max ?? 10) : 1);
@@ -71,7 +77,6 @@ async function runBackfill(db: Database, ctx: MigrationContext, options: Backfil
   const { pending, previouslyFailed } = await countPending(db.kysely, db.legacy);
   const leftAlone = plan.retryFailed ? 0 : previouslyFailed;
   const total = Math.min(pending - leftAlone, plan.limit);
-  const budget = new Budget(plan.limit);
   const tally: Tally = { migrated: 0, failed: 0, skipped: leftAlone };
   const progress = (): BackfillProgress => ({
     done: tally.migrated + tally.failed + tally.skipped - leftAlone,
@@ -80,64 +85,66 @@ async function runBackfill(db: Database, ctx: MigrationContext, options: Backfil
     failed: tally.failed,
     seconds: seconds(),
   });
-  const report = () => options.onProgress?.(progress());
-
-  if (plan.dryRun) {
-    const scan = await dryRunScan(
-      db,
-      ctx,
-      filter,
-      plan.batchSize,
-      budget,
-      (t) => {
-        tally.migrated = t.wouldMigrate;
-        tally.failed = t.wouldFail;
-        report();
-      },
-      options.signal,
-    );
-    return finish({ ...tally, migrated: scan.wouldMigrate, failed: scan.wouldFail }, seconds(), true, options.signal);
-  }
-
-  const run: Run = {
+  return {
     db,
     ctx,
-    transact: backfillTransactions(db),
     plan,
     filter,
-    budget,
-    pacer: new Pacer(plan.rate),
+    budget: new Budget(plan.limit),
     tally,
-    report,
+    signal: options.signal,
+    seconds,
+    report: () => options.onProgress?.(progress()),
   };
+}
+
+async function dryRun(run: Run): Promise<BackfillReport> {
+  const onPage = (scan: Readonly<DryRunTally>) => {
+    run.tally.migrated = scan.wouldMigrate;
+    run.tally.failed = scan.wouldFail;
+    run.report();
+  };
+  const scan = await dryRunScan(run.db, run.ctx, run.filter, run.plan.batchSize, run.budget, onPage, run.signal);
+  onPage(scan);
+  return finish(run);
+}
+
+async function migrateAll(run: Run): Promise<BackfillReport> {
+  const workers: Workers = { transact: backfillTransactions(run.db), pacer: new Pacer(run.plan.rate) };
   // A pass ends when every worker's claim came back empty. Rows skipped because
   // someone else held them are looked at again by the next pass; each claimed
   // row leaves the claimable set (migrated, or failed and recorded), so the
   // passes end.
-  while (!options.signal?.aborted && !budget.exhausted) {
-    if ((await runPass(run, options.signal)) === 0) break;
+  while (!run.signal?.aborted && !run.budget.exhausted) {
+    if ((await runPass(run, workers)) === 0) break;
   }
-  return finish(tally, seconds(), false, options.signal);
+  return finish(run);
 }
 
-function finish(tally: Tally, seconds: number, dryRun: boolean, signal: AbortSignal | undefined): BackfillReport {
+function finish(run: Run): BackfillReport {
   return Object.freeze({
-    migrated: tally.migrated,
-    skipped: tally.skipped,
-    failed: tally.failed,
-    seconds: Math.round(seconds * 1000) / 1000,
-    dryRun,
-    interrupted: signal?.aborted ?? false,
+    migrated: run.tally.migrated,
+    skipped: run.tally.skipped,
+    failed: run.tally.failed,
+    seconds: Math.round(run.seconds() * 1000) / 1000,
+    dryRun: run.plan.dryRun,
+    interrupted: run.signal?.aborted ?? false,
   });
 }
 
+/** What the workers of a migrating run share besides the run. */
+interface Workers {
+  readonly transact: Transact;
+  readonly pacer: Pacer;
+}
+
 /** Runs `concurrency` workers over one keyset pass; returns how many users they claimed. */
-async function runPass(run: Run, signal: AbortSignal | undefined): Promise<number> {
+async function runPass(run: Run, shared: Workers): Promise<number> {
   const failure = new AbortController();
-  const stop = signal ? AbortSignal.any([signal, failure.signal]) : failure.signal;
+  const stop = run.signal ? AbortSignal.any([run.signal, failure.signal]) : failure.signal;
   const cursor = new Cursor();
   const workers = Array.from({ length: run.plan.concurrency }, () =>
-    worker(run, cursor, stop).catch((error: unknown) => {
+    worker(run, shared, cursor, stop).catch((error: unknown) => {
       // Let the other batches finish and commit before the error surfaces.
       failure.abort();
       throw error;
@@ -149,17 +156,17 @@ async function runPass(run: Run, signal: AbortSignal | undefined): Promise<numbe
   return settled.reduce((sum, s) => sum + (s.status === 'fulfilled' ? s.value : 0), 0);
 }
 
-async function worker(run: Run, cursor: Cursor, stop: AbortSignal): Promise<number> {
+async function worker(run: Run, shared: Workers, cursor: Cursor, stop: AbortSignal): Promise<number> {
   let claimed = 0;
   while (!stop.aborted) {
     const size = run.budget.reserve(run.plan.batchSize);
     if (size === 0) break;
-    await run.pacer.take(size, stop);
+    await shared.pacer.take(size, stop);
     if (stop.aborted) {
       run.budget.refund(size);
       break;
     }
-    const batch = await migrateBatch(run.db, run.ctx, run.transact, (trx) =>
+    const batch = await migrateBatch(run.db, run.ctx, shared.transact, (trx) =>
       // The cursor is read at claim time: on SQLite the claim waits for the write queue.
       claimBatch(trx, run.db.dialect, run.db.legacy, cursor.value, size, run.filter),
     );

@@ -37,8 +37,8 @@ export function register(program: Command): void {
   program
     .command('backfill')
     .description('migrate every unmigrated legacy user, in claimed batches')
-    .option('--concurrency <c>', 'batches in flight (PostgreSQL)', positiveInt('--concurrency', 64))
-    .option('--batch-size <b>', 'users per batch transaction', positiveInt('--batch-size', 10_000))
+    .option('--concurrency <c>', 'batches in flight (PostgreSQL; default 4)', positiveInt('--concurrency', 64))
+    .option('--batch-size <b>', 'users per batch transaction (default 100)', positiveInt('--batch-size', 10_000))
     .option('--limit <l>', 'stop after this many users', positiveInt('--limit'))
     .option('--rate <r>', 'at most this many users per second', positiveNumber)
     .option('--retry-failed', 'also retry users recorded in migration_failures')
