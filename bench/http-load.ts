@@ -220,7 +220,8 @@ each subject run twice (A B C C B A, after a ${WARMUP_SECONDS} s warm-up each). 
 the two runs followed by each run. Server CPU is the server process's user + system time per
 answered request (PostgreSQL's share not included), RSS its peak resident set during the run.
 Load average (1 min) ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after: this machine is
-shared, so requests/s between runs can differ by ±25 %; CPU per request is the steadier figure.
+shared with other benchmarks, so requests/s of one subject can differ by up to 2× between runs;
+CPU per request is the steadier figure.
 
 ${table(['subject', 'requests/s', 'p99 ms', 'server CPU µs/request', 'server RSS MB'], rows)}
 
