@@ -144,12 +144,12 @@ describe.each(DIALECTS)('audit on $name', ({ available, make }) => {
       expect(report.ok).toBe(true);
       expect(report.violations).toEqual([]);
       expect(report.checks.map((c) => c.code)).toEqual([
+        'user_missing',
         'current_org_missing',
         'current_org_not_member',
         'membership_dangling',
         'personal_org_missing',
         'personal_org_membership',
-        'user_missing',
         'legacy_not_marked',
         'dependent_unmigrated',
         'dependent_unmigrated',
