@@ -6,7 +6,8 @@ import type { ViolationCode } from '../directory/violations.js';
 /**
  * One set-based query per invariant of DESIGN §2, over the whole database.
  * Each returns the distinct ids of the users that break it, as `user_id`,
- * with the invariant's `code`; the runner counts them and keeps a sample. No
+ * with one boolean column per code it checks (named after the code) saying
+ * which invariant the user breaks; the runner counts them and keeps a sample. No
  * query loads a user: they are anti-joins (`NOT EXISTS`) and joins the
  * planner runs as hash joins over whole tables.
  *
@@ -17,7 +18,7 @@ import type { ViolationCode } from '../directory/violations.js';
  * largest single saving against the 10 s budget for a million users.
  */
 export interface AuditCheck {
-  /** What the query can report; the rows carry one of these in `code`. */
+  /** What the query can report: each is a boolean column of its rows. */
   readonly codes: readonly ViolationCode[];
   /** The dependent table, for `dependent_unmigrated` (one check per configured table). */
   readonly table?: string;
@@ -29,13 +30,13 @@ export interface AuditCheck {
   readonly weight: number;
 }
 
-/** A query for one invariant: its rows get the code. */
+/** A query for one invariant: every row it returns breaks it. */
 function single(code: ViolationCode, weight: number, userIds: string, table?: string): AuditCheck {
   return {
     codes: [code],
     ...(table === undefined ? {} : { table }),
     weight,
-    sql: `select '${code}' as code, v.user_id from (${userIds}) v`,
+    sql: `select v.user_id, 1 = 1 as ${code} from (${userIds}) v`,
   };
 }
 
@@ -159,35 +160,27 @@ function dependentCheck(table: string, n: Names, ids: Ids): AuditCheck {
 /**
  * Every legacy row marked migrated against its users row and personal org:
  * no users row (user_missing), another email (email_mismatch), other
- * settings (settings_mismatch). The flags are computed once per row; only
- * the rows with a flag set (normally none) are fanned out into one row per
- * code. Fidelity is checked where the legacy row says "migrated"; a users
- * row whose legacy row is not marked is legacy_not_marked's finding.
+ * settings (settings_mismatch), each a flag computed once per row; only rows
+ * with a flag set (normally none) come out. Fidelity is checked where the
+ * legacy row says "migrated"; a users row whose legacy row is not marked is
+ * legacy_not_marked's finding.
  */
 function legacyPass(dialect: Dialect, n: Names, ids: Ids): AuditCheck {
   const settings = settingsDiffer(dialect, n);
   const no = dialect === 'postgres' ? 'false' : '0';
-  // Keeps the planner from pulling the three-row code list into the scan, which would triple it.
-  const fence = dialect === 'postgres' ? 'offset 0' : 'limit -1 offset 0';
   return {
     codes: ['user_missing', 'email_mismatch', 'settings_mismatch'],
     weight: 8,
-    sql: `select x.code, v.user_id from (
-        select ${n.id} as user_id, u.id is null as missing,
-          coalesce(u.email <> ${n.email}, ${no}) as email_differs,
-          coalesce(u.id is not null and ${settings}, ${no}) as settings_differ
-        from ${n.legacy} l
-        left join users u on u.id = ${ids.uuid(n.id)}
-        left join orgs o on o.id = u.id
-        where ${n.migratedAt} is not null and (u.id is null or u.email <> ${n.email} or ${settings})
-        ${fence}
-      ) v
-      join (select 'user_missing' as code union all select 'email_mismatch' union all select 'settings_mismatch') x
-        on (x.code = 'user_missing' and v.missing)
-        or (x.code = 'email_mismatch' and v.email_differs)
-        or (x.code = 'settings_mismatch' and v.settings_differ)`,
+    sql: `select ${n.id} as user_id, u.id is null as user_missing,
+        coalesce(u.email <> ${n.email}, ${no}) as email_mismatch,
+        coalesce(u.id is not null and ${settings}, ${no}) as settings_mismatch
+      from ${n.legacy} l
+      left join users u on u.id = ${ids.uuid(n.id)}
+      left join orgs o on o.id = u.id
+      where ${n.migratedAt} is not null and (u.id is null or u.email <> ${n.email} or ${settings})`,
   };
 }
+
 /**
  * preferences ∪ personal-org settings (org keys win, as mergeSettings does)
  * against the legacy settings. PostgreSQL: jsonb equality, which ignores key

@@ -124,13 +124,12 @@ async function runLongestFirst(tasks: readonly Task[], concurrency: number): Pro
  */
 async function runCheck(db: Database, check: AuditCheck): Promise<AuditCheckResult[]> {
   const started = performance.now();
-  const counted = sql<{ code: string; n: number | string }>`
-    select v.code, count(*) as n from (${sql.raw(check.sql)}) v group by v.code`;
-  const rows = await inAuditSession(db, (trx) => counted.execute(trx).then((r) => r.rows));
-  const counts = new Map(rows.map((row) => [String(row.code), Number(row.n)]));
+  const columns = check.codes.map((code) => `count(*) filter (where v.${code}) as ${code}`).join(', ');
+  const counted = sql<Record<string, number | string>>`select ${sql.raw(columns)} from (${sql.raw(check.sql)}) v`;
+  const row = await inAuditSession(db, (trx) => counted.execute(trx).then((r) => r.rows[0] ?? {}));
   const results: AuditCheckResult[] = [];
   for (const code of check.codes) {
-    const count = counts.get(code) ?? 0;
+    const count = Number(row[code] ?? 0);
     const sample = count === 0 ? [] : await sampleOf(db, check, code);
     results.push(
       Object.freeze({
@@ -149,7 +148,7 @@ async function sampleOf(db: Database, check: AuditCheck, code: string): Promise<
   // Materialized: the LIMIT must not change how the violations are found.
   const sampled = sql<{ user_id: string }>`
     with v as materialized (${sql.raw(check.sql)})
-    select cast(v.user_id as text) as user_id from v where v.code = ${code} order by 1 limit ${SAMPLE_SIZE}`;
+    select cast(v.user_id as text) as user_id from v where v.${sql.raw(code)} order by 1 limit ${SAMPLE_SIZE}`;
   return inAuditSession(db, (trx) => sampled.execute(trx).then((r) => r.rows.map((row) => String(row.user_id))));
 }
 
