@@ -7,7 +7,7 @@ import { tableCounts } from './support/tables.js';
 
 const USERS = 5_000;
 // Slow enough to be caught midway on any machine, fast enough to keep the test short.
-const RATE = '2500';
+const RATE = '1500';
 
 const backends = BACKENDS.filter((b) => b.name !== 'PostgreSQL + postgres lock');
 
