@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnTs } from '../support/child.js';
 import { TEST_LEGACY_KEY, TEST_SECRET_KEY } from '../support/open-test.js';
 import { call } from './support/http-client.js';
-import { exitWithin, type ServeChild, startServe } from './support/serve-child.js';
+import {
+  CHILD_START_MS,
+  CHILD_TEST_TIMEOUT_MS,
+  exitWithin,
+  type ServeChild,
+  startServe,
+} from './support/serve-child.js';
 
 describe('orgshift serve', () => {
   let dir: string;
@@ -19,29 +25,37 @@ describe('orgshift serve', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('--demo migrates, seeds 1,000 users, prints a curl that answers 200, and stops on SIGTERM with exit 0', async () => {
-    const served = await startServe({ ORGSHIFT_DATABASE_URL: `sqlite:${join(dir, 'demo.db')}` }, ['--demo']);
-    children.push(served);
-    const curl = await served.nextLine(10_000);
-    const match = /^try: curl (http:\/\/127\.0\.0\.1:\d+\/v1\/users\/[0-9a-f-]{36})$/.exec(curl);
-    expect(match, curl).not.toBeNull();
-    const answer = await fetch(String(match?.[1]));
-    expect(answer.status).toBe(200);
-    const status = await call(served.url, '/v1/admin/status');
-    expect(status.json).toMatchObject({ legacyTotal: 1_000, migrated: 1, lock: { kind: 'memory', healthy: true } });
-    served.child.kill('SIGTERM');
-    expect(await exitWithin(served.child, 10_000)).toBe(0);
-  });
+  it(
+    '--demo migrates, seeds 1,000 users, prints a curl that answers 200, and stops on SIGTERM with exit 0',
+    async () => {
+      const served = await startServe({ ORGSHIFT_DATABASE_URL: `sqlite:${join(dir, 'demo.db')}` }, ['--demo']);
+      children.push(served);
+      const curl = await served.nextLine(10_000);
+      const match = /^try: curl (http:\/\/127\.0\.0\.1:\d+\/v1\/users\/[0-9a-f-]{36})$/.exec(curl);
+      expect(match, curl).not.toBeNull();
+      const answer = await fetch(String(match?.[1]));
+      expect(answer.status).toBe(200);
+      const status = await call(served.url, '/v1/admin/status');
+      expect(status.json).toMatchObject({ legacyTotal: 1_000, migrated: 1, lock: { kind: 'memory', healthy: true } });
+      served.child.kill('SIGTERM');
+      expect(await exitWithin(served.child, 20_000)).toBe(0);
+    },
+    CHILD_TEST_TIMEOUT_MS,
+  );
 
-  it('--demo on an already seeded database does not seed again', async () => {
-    const served = await startServe({ ORGSHIFT_DATABASE_URL: `sqlite:${join(dir, 'demo.db')}` }, ['--demo']);
-    children.push(served);
-    expect(await served.nextLine(10_000)).toMatch(/^try: curl /);
-    expect((await call(served.url, '/v1/admin/status')).json).toMatchObject({ legacyTotal: 1_000 });
-    served.child.kill('SIGINT');
-    expect(await exitWithin(served.child, 10_000)).toBe(0);
-    expect(served.child.stderr()).not.toContain('seeding');
-  });
+  it(
+    '--demo on an already seeded database does not seed again',
+    async () => {
+      const served = await startServe({ ORGSHIFT_DATABASE_URL: `sqlite:${join(dir, 'demo.db')}` }, ['--demo']);
+      children.push(served);
+      expect(await served.nextLine(10_000)).toMatch(/^try: curl /);
+      expect((await call(served.url, '/v1/admin/status')).json).toMatchObject({ legacyTotal: 1_000 });
+      served.child.kill('SIGINT');
+      expect(await exitWithin(served.child, 20_000)).toBe(0);
+      expect(served.child.stderr()).not.toContain('seeding');
+    },
+    CHILD_TEST_TIMEOUT_MS,
+  );
 
   const refusals: readonly [string, Record<string, string>, readonly string[], RegExp][] = [
     [
@@ -72,8 +86,9 @@ describe('orgshift serve', () => {
     'refuses %s with exit 2 and a message naming the key',
     async (_name, env, args, message) => {
       const child = spawnTs('src/cli/main.ts', ['serve', ...args], { ORGSHIFT_PORT: '0', ...env });
-      expect(await exitWithin(child, 20_000)).toBe(2);
+      expect(await exitWithin(child, CHILD_START_MS)).toBe(2);
       expect(child.stderr()).toMatch(message);
     },
+    CHILD_TEST_TIMEOUT_MS,
   );
 });

@@ -1,5 +1,15 @@
 import { type Child, spawnTs } from '../../support/child.js';
 
+/**
+ * A tsx child needs ~2 s of CPU to start; on a shared 2-core machine under a
+ * load of 10 that became 20 s of wall time. Start-up is not what these tests
+ * measure, so they wait generously for it and keep tight bounds only on what
+ * happens after the signal.
+ */
+export const CHILD_START_MS = 90_000;
+/** Per-test timeout for tests that start `orgshift serve` children. */
+export const CHILD_TEST_TIMEOUT_MS = 180_000;
+
 export interface ServeChild {
   readonly child: Child;
   /** http://127.0.0.1:PORT, as printed by `orgshift serve`. */
@@ -21,7 +31,7 @@ export async function startServe(
   });
   try {
     for (;;) {
-      const line = await child.nextLine(30_000);
+      const line = await child.nextLine(CHILD_START_MS);
       const match = /^orgshift: listening on (http:\/\/\S+)$/.exec(line);
       if (match?.[1]) return { child, url: match[1], nextLine: (ms) => child.nextLine(ms) };
     }
