@@ -58,6 +58,13 @@ function openPostgres(
     application_name: 'orgshift',
   });
   pool.on('error', (error) => options.onPoolError?.(error));
+  // pg-pool listens for errors only on idle clients. A checked-out client whose
+  // backend is terminated between two queries (say, inside a transaction)
+  // would emit an unhandled 'error' and crash the process; with this listener
+  // its next query fails instead and is reported as database_unavailable.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.onPoolError?.(error));
+  });
   const kysely = new Kysely<OrgshiftTables>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
