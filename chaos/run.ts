@@ -85,8 +85,18 @@ async function main(): Promise<number> {
 
     const ports = [await freePort(), await freePort()];
     const servers: Managed[] = [];
+    const killing = new Set<number>();
+    let stopping = false;
     const startServer = async (i: number) => {
-      servers[i] = processes.orgshift(`server-${i}`, ['serve'], { ...env, ORGSHIFT_PORT: String(ports[i]) });
+      const server = processes.orgshift(`server-${i}`, ['serve'], { ...env, ORGSHIFT_PORT: String(ports[i]) });
+      servers[i] = server;
+      // A server that dies on its own (not our SIGKILL, not the final SIGTERM) has crashed:
+      // the run fails, and a supervisor's restart keeps the rest of the run meaningful.
+      void server.exited.then(async (code) => {
+        if (killing.has(i) || stopping) return;
+        failures.push(`server-${i} crashed (exit ${code}); see ${runDir}/server-${i}.log`);
+        await startServer(i).catch(() => undefined);
+      });
       await waitForHttp(`http://127.0.0.1:${ports[i]}/healthz`);
     };
     await Promise.all([0, 1].map(startServer));
@@ -99,10 +109,12 @@ async function main(): Promise<number> {
     const injectors: Record<FaultKind, () => Promise<void>> = {
       'server SIGKILL': async () => {
         const i = Math.floor(Math.random() * 2);
+        killing.add(i);
         servers[i]?.child.kill('SIGKILL');
         await servers[i]?.exited;
         await sleep(500);
         await startServer(i);
+        killing.delete(i);
       },
       'Redis restart': async () => {
         redis.child.kill('SIGKILL');
@@ -132,6 +144,7 @@ async function main(): Promise<number> {
     const restarts = await backfillRestarts;
 
     log('stopping servers (SIGTERM) and finishing the backfill');
+    stopping = true;
     for (const server of servers) server.child.kill('SIGTERM');
     const serverExits = await Promise.all(servers.map((s) => s.exited));
     if (serverExits.some((code) => code !== 0))
