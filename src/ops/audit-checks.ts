@@ -86,11 +86,16 @@ function namesOf(legacy: LegacySchema): Names {
 
 const OWNER = `(select r.id from roles r where r.name = '${ROLES.owner.name}')`;
 
+/** A no-op OFFSET the planner will not flatten (SQLite wants a LIMIT before it). */
+function fence(dialect: Dialect): string {
+  return dialect === 'postgres' ? 'offset 0' : 'limit -1 offset 0';
+}
+
 export function auditChecks(dialect: Dialect, legacy: LegacySchema): readonly AuditCheck[] {
   const ids = dialect === 'postgres' ? POSTGRES_IDS : SQLITE_IDS;
   const n = namesOf(legacy);
   return Object.freeze([
-    ...structuralChecks(),
+    ...structuralChecks(dialect),
     single(
       'legacy_not_marked',
       0,
@@ -103,7 +108,7 @@ export function auditChecks(dialect: Dialect, legacy: LegacySchema): readonly Au
   ]);
 }
 
-function structuralChecks(): AuditCheck[] {
+function structuralChecks(dialect: Dialect): AuditCheck[] {
   return [
     single(
       'current_org_missing',
@@ -135,12 +140,17 @@ function structuralChecks(): AuditCheck[] {
       'personal_org_membership',
       3,
       // Either the user is not the active owner of its personal org, or someone else is a member of it.
+      // The second half keeps its EXISTS as per-row index probes (OFFSET 0 stops the semi-join): only
+      // memberships in someone else's org pass the first filter, and a semi-join would hash every
+      // user and org to probe almost none.
       `select u.id as user_id from users u join orgs o on o.id = u.id and o.kind = 'personal'
         where not exists (select 1 from org_members m
           where m.org_id = u.id and m.user_id = u.id and m.status = 'active' and m.role_id = ${OWNER})
         union
-        select m.org_id from org_members m join orgs o on o.id = m.org_id and o.kind = 'personal'
-        where m.user_id <> m.org_id and exists (select 1 from users u where u.id = m.org_id)`,
+        select m.org_id from org_members m
+        where m.user_id <> m.org_id
+          and exists (select 1 from orgs o where o.id = m.org_id and o.kind = 'personal' ${fence(dialect)})
+          and exists (select 1 from users u where u.id = m.org_id ${fence(dialect)})`,
     ),
   ];
 }
