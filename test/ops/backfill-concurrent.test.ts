@@ -89,7 +89,7 @@ describePostgresRedis('backfill beside live traffic (PostgreSQL + Redis locks)',
     const audit = await orgshift.audit();
     expect(audit.violations).toEqual([]);
     expect(audit.ok).toBe(true);
-  }, 180_000);
+  }, 300_000);
 });
 
 interface Reader {
