@@ -17,7 +17,8 @@ function orgshift(args: readonly string[], env: Record<string, string> = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('orgshift CLI', () => {
+// Each spawn starts tsx from scratch (seconds on a loaded 2-core machine); a test makes several.
+describe('orgshift CLI', { timeout: 240_000 }, () => {
   it('exits 2 and names the key for bad configuration, without a stack trace', () => {
     for (const [key, value] of [
       ['ORGSHIFT_LOCK_TTL_MS', 'soon'],
