@@ -69,8 +69,8 @@ export class ProcessSet {
   }
 }
 
-/** Polls until `url` answers 200, or fails after `timeoutMs`. */
-export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
+/** Polls until `url` answers 200, or fails after `timeoutMs` (tsx start-up alone can take 30 s on a loaded 2-core machine). */
+export async function waitForHttp(url: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
