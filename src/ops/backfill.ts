@@ -12,6 +12,7 @@ import {
   planBackfill,
 } from './backfill-options.js';
 import { Budget, Cursor, Pacer } from './backfill-pacing.js';
+import { StatisticsRefresh } from './backfill-statistics.js';
 
 export type { BackfillOptions, BackfillProgress, BackfillReport } from './backfill-options.js';
 
@@ -110,7 +111,11 @@ async function dryRun(run: Run): Promise<BackfillReport> {
 }
 
 async function migrateAll(run: Run): Promise<BackfillReport> {
-  const workers: Workers = { transact: backfillTransactions(run.db), pacer: new Pacer(run.plan.rate) };
+  const workers: Workers = {
+    transact: backfillTransactions(run.db),
+    pacer: new Pacer(run.plan.rate),
+    statistics: new StatisticsRefresh(run.db),
+  };
   // A pass ends when every worker's claim came back empty. Rows skipped because
   // someone else held them are looked at again by the next pass; each claimed
   // row leaves the claimable set (migrated, or failed and recorded), so the
@@ -136,6 +141,7 @@ function finish(run: Run): BackfillReport {
 interface Workers {
   readonly transact: Transact;
   readonly pacer: Pacer;
+  readonly statistics: StatisticsRefresh;
 }
 
 /** Runs `concurrency` workers over one keyset pass; returns how many users they claimed. */
@@ -178,6 +184,7 @@ async function worker(run: Run, shared: Workers, cursor: Cursor, stop: AbortSign
     run.tally.skipped += batch.skipped;
     run.tally.failed += batch.failures.length;
     run.report();
+    await shared.statistics.after(run.tally.migrated);
   }
   return claimed;
 }
