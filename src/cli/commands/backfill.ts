@@ -1,17 +1,12 @@
 import type { Command } from 'commander';
-import type { BackfillReport } from '../../ops/backfill-options.js';
+import type { BackfillOptions, BackfillReport } from '../../ops/backfill-options.js';
 import { createProgressReporter } from '../../ops/progress-reporter.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
 import { type CommandOptions, positiveInt, withOrgshift } from '../run-command.js';
 
-interface BackfillCommandOptions extends CommandOptions {
-  readonly concurrency?: number;
-  readonly batchSize?: number;
-  readonly limit?: number;
-  readonly rate?: number;
-  readonly retryFailed?: boolean;
-  readonly dryRun?: boolean;
-}
+/** Commander's parsed flags are the library's options, plus --json. */
+type BackfillCommandOptions = CommandOptions &
+  Pick<BackfillOptions, 'concurrency' | 'batchSize' | 'limit' | 'rate' | 'retryFailed' | 'dryRun'>;
 
 const HELP = `
 Safe beside live traffic and with several backfill processes at once: on
