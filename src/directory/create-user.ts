@@ -2,10 +2,11 @@ import { sql } from 'kysely';
 import { type Database, ident } from '../db/database.js';
 import { isUniqueViolation, translateDatabaseError } from '../db/database-errors.js';
 import { ROLES } from '../db/schema.js';
+import { json } from '../db/sql-values.js';
 import { withWriteTransaction } from '../db/transaction.js';
 import { UserExistsError } from '../errors.js';
-import { insertPersonalOrg, json } from './migrate-user.js';
 import type { MigrationContext } from './migration-context.js';
+import { personalOrgName } from './migration-plan.js';
 
 export interface NewUser {
   readonly id: string;
@@ -26,7 +27,10 @@ export async function insertNativeUser(db: Database, ctx: MigrationContext, inpu
         where ${sql.raw(ident(c.id))} = ${input.id}`.execute(trx);
       if (legacy.rows.length > 0) throw new UserExistsError(input.id);
       const displayName = input.displayName ?? null;
-      await insertPersonalOrg(trx, ctx, input.id, `${displayName ?? input.email} (personal)`, input.email, {});
+      await sql`insert into orgs (id, kind, name, contact_email, settings)
+        values (${input.id}, 'personal', ${personalOrgName(displayName, input.email)}, ${input.email}, ${json(ctx, {})})`.execute(
+        trx,
+      );
       await sql`insert into users (id, email, display_name, current_org_id, preferences)
         values (${input.id}, ${input.email}, ${displayName}, ${input.id}, ${json(ctx, {})})`.execute(trx);
       await sql`insert into org_members (org_id, user_id, role_id, status)

@@ -1,24 +1,43 @@
-import { sql } from 'kysely';
-import type { Database } from '../db/database.js';
+import { type Kysely, sql } from 'kysely';
+import type { Database, Dialect } from '../db/database.js';
+import type { OrgshiftTables } from '../db/schema.js';
 import { nowExpression } from '../db/sql-types.js';
 import { withWriteTransaction } from '../db/transaction.js';
+
+export interface FailureRecord {
+  readonly userId: string;
+  readonly code: string;
+  readonly message: string;
+}
 
 /**
  * `migration_failures` is the repair queue: users whose migration failed or
  * whose graph failed verification. One row per user; attempts counts repeats.
+ * A migration that succeeds deletes its user's row in the same commit
+ * (migration-writes.ts).
  */
 export async function recordFailure(db: Database, userId: string, code: string, message: string): Promise<void> {
-  const now = sql.raw(nowExpression(db.dialect));
   // Through the write queue: on SQLite a stray autocommit write can starve an open transaction.
-  await withWriteTransaction(db, (trx) =>
-    sql`insert into migration_failures (user_id, code, message, attempts, first_at, last_at)
-    values (${userId}, ${code}, ${message.slice(0, 1000)}, 1, ${now}, ${now})
-    on conflict (user_id) do update set
-      code = excluded.code, message = excluded.message,
-      attempts = migration_failures.attempts + 1, last_at = excluded.last_at`.execute(trx),
-  );
+  await withWriteTransaction(db, (trx) => recordFailuresWithin(trx, db.dialect, [{ userId, code, message }]));
 }
 
-export async function clearFailure(db: Database, userId: string): Promise<void> {
-  await withWriteTransaction(db, (trx) => sql`delete from migration_failures where user_id = ${userId}`.execute(trx));
+/**
+ * Records failures inside the caller's transaction. The backfill writes a
+ * batch's failures before the batch commits: once the batch's row locks are
+ * released, a failed user is already in the queue, so a concurrent claim
+ * cannot take it again in the same run.
+ */
+export async function recordFailuresWithin(
+  trx: Kysely<OrgshiftTables>,
+  dialect: Dialect,
+  failures: readonly FailureRecord[],
+): Promise<void> {
+  const now = sql.raw(nowExpression(dialect));
+  for (const failure of failures) {
+    await sql`insert into migration_failures (user_id, code, message, attempts, first_at, last_at)
+    values (${failure.userId}, ${failure.code}, ${failure.message.slice(0, 1000)}, 1, ${now}, ${now})
+    on conflict (user_id) do update set
+      code = excluded.code, message = excluded.message,
+      attempts = migration_failures.attempts + 1, last_at = excluded.last_at`.execute(trx);
+  }
 }

@@ -3,7 +3,7 @@ import { isOrgshiftError, OrgshiftError, UserNotFoundError } from '../errors.js'
 import type { Lease, LockManager } from '../lock/lock-manager.js';
 import { insertNativeUser, type NewUser } from './create-user.js';
 import { MigrationFailedError } from './errors.js';
-import { clearFailure, recordFailure } from './failure-log.js';
+import { recordFailure } from './failure-log.js';
 import { createUserLoader, type LoadStrategy, type UserLoader } from './load-user.js';
 import { type LazyEntity, LockLoadVerify, type LockMode, type Snapshot } from './lock-load-verify.js';
 import { migrateUser } from './migrate-user.js';
@@ -110,7 +110,6 @@ export class UserDirectory {
         outcome === 'migrated' ? 'migrated' : outcome === 'conflict' ? 'conflict' : 'already_migrated',
         elapsed(),
       );
-      if (outcome === 'migrated') await clearFailure(this.#db, id).catch(() => undefined);
     } catch (error) {
       this.#options.observer?.migration?.('failed', elapsed());
       if (isOrgshiftError(error) && error.code.startsWith('lock_')) throw error;

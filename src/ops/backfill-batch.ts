@@ -3,17 +3,14 @@ import type { Database } from '../db/database.js';
 import { isConnectionError, isUniqueViolation } from '../db/database-errors.js';
 import type { OrgshiftTables } from '../db/schema.js';
 import { withWriteTransaction } from '../db/transaction.js';
-import { recordFailure } from '../directory/failure-log.js';
-import { type MigrateOutcome, migrateUserWithin } from '../directory/migrate-user.js';
+import { type FailureRecord, recordFailuresWithin } from '../directory/failure-log.js';
+import type { LegacyRow } from '../directory/legacy-row.js';
+import { type MigrationResult, migrateLockedRows } from '../directory/migrate-user.js';
 import type { MigrationContext } from '../directory/migration-context.js';
 import { isOrgshiftError } from '../errors.js';
 import { preparedStatementKysely } from './prepared-kysely.js';
 
-export interface BatchFailure {
-  readonly userId: string;
-  readonly code: string;
-  readonly message: string;
-}
+export type BatchFailure = FailureRecord;
 
 export interface BatchResult {
   readonly claimed: number;
@@ -25,7 +22,8 @@ export interface BatchResult {
   readonly failures: readonly BatchFailure[];
 }
 
-export type Claim = (trx: Kysely<OrgshiftTables>) => Promise<string[]>;
+/** Claims and reads the batch's legacy rows, locked for its transaction. */
+export type Claim = (trx: Kysely<OrgshiftTables>) => Promise<LegacyRow[]>;
 
 /** Runs `fn` in a write transaction (see backfillTransactions). */
 export type Transact = <T>(fn: (trx: Kysely<OrgshiftTables>) => Promise<T>) => Promise<T>;
@@ -42,7 +40,7 @@ export function backfillTransactions(db: Database): Transact {
 }
 
 interface Tally {
-  readonly migrated: string[];
+  migrated: number;
   skipped: number;
   readonly failures: BatchFailure[];
 }
@@ -51,65 +49,57 @@ interface Tally {
 class RedoCarefully extends Error {}
 
 /**
- * Claims a batch and migrates it in one transaction.
+ * Claims a batch and migrates it in one transaction, through
+ * `migrateLockedRows`, the code a just-in-time migration runs for its one
+ * user: the whole batch in a fixed number of set-based statements.
  *
- * Optimistic first: no savepoints, which saves two of the ten round trips a
- * user costs. The first user that fails rolls the whole batch back and the
- * batch is claimed again in careful mode, each user under its own savepoint,
- * so a failing user is rolled back alone and the batch goes on. Failures are
- * written to `migration_failures` after the commit: a batch that never
- * commits (killed process) leaves no trace and is simply redone.
+ * Optimistic first: the batch as one set. A user whose data cannot be
+ * migrated (an undecryptable secret) is left out of the set and recorded; a
+ * write that fails (say a user row that already exists) fails the set, so
+ * the transaction rolls back and the batch is claimed again in careful
+ * mode: each user alone under its own savepoint, so only the failing one is
+ * rolled back. Failures are written to `migration_failures` in the batch's
+ * own transaction: a batch that never commits (killed process) leaves no
+ * trace and is simply redone, and one that commits hands its failed users
+ * to the queue as it releases their rows.
  */
-export async function migrateBatch(
-  db: Database,
-  ctx: MigrationContext,
-  transact: Transact,
-  claim: Claim,
-): Promise<BatchResult> {
-  let result: BatchResult;
+export async function migrateBatch(ctx: MigrationContext, transact: Transact, claim: Claim): Promise<BatchResult> {
   try {
-    result = await runBatch(transact, ctx, claim, false);
+    return await runBatch(transact, ctx, claim, false);
   } catch (error) {
     if (!(error instanceof RedoCarefully)) throw error;
-    result = await runBatch(transact, ctx, claim, true);
+    return await runBatch(transact, ctx, claim, true);
   }
-  for (const failure of result.failures) {
-    await recordFailure(db, failure.userId, failure.code, failure.message);
-  }
-  return result;
 }
 
 function runBatch(transact: Transact, ctx: MigrationContext, claim: Claim, careful: boolean): Promise<BatchResult> {
   return transact(async (trx) => {
-    const ids = await claim(trx);
-    const tally: Tally = { migrated: [], skipped: 0, failures: [] };
-    for (const id of ids) {
-      if (careful) await migrateCarefully(trx, ctx, id, tally);
-      else await migrateOptimistically(trx, ctx, id, tally);
-    }
-    if (tally.migrated.length > 0) {
-      // A retried user that now migrates leaves the repair queue in the same commit.
-      await trx.deleteFrom('migration_failures').where('user_id', 'in', tally.migrated).execute();
-    }
-    return {
-      claimed: ids.length,
-      lastId: ids.at(-1) ?? null,
-      migrated: tally.migrated.length,
-      skipped: tally.skipped,
-      failures: tally.failures,
-    };
+    const rows = await claim(trx);
+    const tally: Tally = { migrated: 0, skipped: 0, failures: [] };
+    // No lease: the claimed row locks keep every other migrator of these users waiting (see claimBatch).
+    if (careful) await migrateCarefully(trx, ctx, rows, tally);
+    else await migrateOptimistically(trx, ctx, rows, tally);
+    await recordFailuresWithin(trx, ctx.dialect, tally.failures);
+    return { claimed: rows.length, lastId: rows.at(-1)?.id ?? null, ...tally };
   });
 }
 
-function count(tally: Tally, id: string, outcome: MigrateOutcome): void {
-  if (outcome === 'migrated') tally.migrated.push(id);
-  else tally.skipped += 1;
+function count(tally: Tally, result: MigrationResult): void {
+  tally.migrated += result.migrated.length;
+  tally.skipped += result.alreadyMigrated.length;
+  for (const refused of result.refused) {
+    tally.failures.push({ userId: refused.id, code: refused.error.code, message: refused.error.message });
+  }
 }
 
-async function migrateOptimistically(trx: Kysely<OrgshiftTables>, ctx: MigrationContext, id: string, tally: Tally) {
+async function migrateOptimistically(
+  trx: Kysely<OrgshiftTables>,
+  ctx: MigrationContext,
+  rows: readonly LegacyRow[],
+  tally: Tally,
+) {
   try {
-    // No lease: the claimed row lock keeps every other migrator of this user waiting (see claimBatch).
-    count(tally, id, await migrateUserWithin(trx, ctx, id));
+    count(tally, await migrateLockedRows(trx, ctx, rows));
   } catch (error) {
     // A lost connection takes the whole batch with it; the run stops and a rerun resumes.
     if (isConnectionError(error)) throw error;
@@ -117,15 +107,22 @@ async function migrateOptimistically(trx: Kysely<OrgshiftTables>, ctx: Migration
   }
 }
 
-async function migrateCarefully(trx: Kysely<OrgshiftTables>, ctx: MigrationContext, id: string, tally: Tally) {
-  await sql`savepoint orgshift_user`.execute(trx);
-  try {
-    count(tally, id, await migrateUserWithin(trx, ctx, id));
-    await sql`release savepoint orgshift_user`.execute(trx);
-  } catch (error) {
-    if (isConnectionError(error)) throw error;
-    await sql`rollback to savepoint orgshift_user`.execute(trx);
-    tally.failures.push({ userId: id, ...describeFailure(error) });
+async function migrateCarefully(
+  trx: Kysely<OrgshiftTables>,
+  ctx: MigrationContext,
+  rows: readonly LegacyRow[],
+  tally: Tally,
+) {
+  for (const row of rows) {
+    await sql`savepoint orgshift_user`.execute(trx);
+    try {
+      count(tally, await migrateLockedRows(trx, ctx, [row]));
+      await sql`release savepoint orgshift_user`.execute(trx);
+    } catch (error) {
+      if (isConnectionError(error)) throw error;
+      await sql`rollback to savepoint orgshift_user`.execute(trx);
+      tally.failures.push({ userId: row.id, ...describeFailure(error) });
+    }
   }
 }
 

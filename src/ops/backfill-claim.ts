@@ -3,6 +3,7 @@ import { type Dialect, ident } from '../db/database.js';
 import type { LegacySchema } from '../db/legacy-schema.js';
 import type { OrgshiftTables } from '../db/schema.js';
 import { nowExpression } from '../db/sql-types.js';
+import { decodeLegacyRow, type LegacyRow, legacyRowColumns } from '../directory/legacy-row.js';
 
 /** Which pending users a run may take. */
 export interface PendingFilter {
@@ -31,7 +32,8 @@ export function pendingCondition(legacy: LegacySchema, filter: PendingFilter): R
 /**
  * Claims up to `size` pending users after `cursor`, in id order (keyset
  * pagination: the partial pending index makes each claim start where the
- * last one ended, never OFFSET).
+ * last one ended, never OFFSET), and reads them whole, so the claim is also
+ * the migration's read.
  *
  * PostgreSQL: `FOR UPDATE SKIP LOCKED` locks the rows until the batch
  * transaction ends. Rows another backfill or a just-in-time migration holds
@@ -47,14 +49,14 @@ export async function claimBatch(
   cursor: string,
   size: number,
   filter: PendingFilter,
-): Promise<string[]> {
+): Promise<LegacyRow[]> {
   const id = sql.raw(ident(legacy.columns.id));
   const lock = dialect === 'postgres' ? sql.raw('for update of l skip locked') : sql.raw('');
-  const result = await sql<{ id: string }>`
-    select l.${id} as id from ${sql.raw(ident(legacy.usersTable))} l
+  const result = await sql<Record<string, unknown>>`
+    select ${legacyRowColumns(legacy)} from ${sql.raw(ident(legacy.usersTable))} l
     where ${pendingCondition(legacy, filter)} and l.${id} > ${cursor}
     order by l.${id} limit ${size} ${lock}`.execute(trx);
-  return result.rows.map((row) => String(row.id));
+  return result.rows.map(decodeLegacyRow);
 }
 
 /** Pending users at the start of a run, and how many of them already have a recorded failure. */

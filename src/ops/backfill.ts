@@ -36,7 +36,7 @@ interface Run {
 }
 
 /**
- * Migrates every pending legacy user through `migrateUserWithin`, the code
+ * Migrates every pending legacy user through `migrateLockedRows`, the code
  * the just-in-time path runs, in claimed batches (DESIGN §5).
  *
  * Why no `user:<id>` lock here: on PostgreSQL the claim's `FOR UPDATE SKIP
@@ -172,7 +172,7 @@ async function worker(run: Run, shared: Workers, cursor: Cursor, stop: AbortSign
       run.budget.refund(size);
       break;
     }
-    const batch = await migrateBatch(run.db, run.ctx, shared.transact, (trx) =>
+    const batch = await migrateBatch(run.ctx, shared.transact, (trx) =>
       // The cursor is read at claim time: on SQLite the claim waits for the write queue.
       claimBatch(trx, run.db.dialect, run.db.legacy, cursor.value, size, run.filter),
     );
