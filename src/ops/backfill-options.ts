@@ -59,12 +59,16 @@ export interface BackfillPlan {
 }
 
 /**
- * Four batches in flight keep one process busy: each user costs eight round
- * trips, and while one batch waits for the database the others run. More
- * only adds contention on two cores; a second process (or machine) scales
- * further, since claims skip each other's rows.
+ * A batch is four round trips whatever its size (begin, claim, the
+ * set-based write, commit), so larger batches pay less per user, up to
+ * about 250 on two cores (measured: 3,600 users/s at 100, 4,400 at 250,
+ * no better at 500 or 2,000). The batch size is also the longest a
+ * just-in-time reader can wait on a claimed row, so it stays there. Four
+ * batches in flight keep the process and the database busy while each waits
+ * for the other; a second process (or machine) scales further, since claims
+ * skip each other's rows.
  */
-export const BACKFILL_DEFAULTS = Object.freeze({ concurrency: 4, batchSize: 100 });
+export const BACKFILL_DEFAULTS = Object.freeze({ concurrency: 4, batchSize: 250 });
 const MAX_CONCURRENCY = 64;
 const MAX_BATCH_SIZE = 10_000;
 

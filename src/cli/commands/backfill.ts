@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BackfillOptions, BackfillReport } from '../../ops/backfill-options.js';
+import { BACKFILL_DEFAULTS, type BackfillOptions, type BackfillReport } from '../../ops/backfill-options.js';
 import { createProgressReporter } from '../../ops/progress-reporter.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
 import { type CommandOptions, positiveInt, withOrgshift } from '../run-command.js';
@@ -11,8 +11,8 @@ type BackfillCommandOptions = CommandOptions &
 const HELP = `
 Safe beside live traffic and with several backfill processes at once: on
 PostgreSQL each batch is claimed with FOR UPDATE SKIP LOCKED and migrated in
-that transaction, so processes and just-in-time reads never migrate one user
-twice. Killed at any moment, a rerun finishes the job (state is in the
+that transaction, by the same set-based code as a just-in-time migration, so
+processes and just-in-time reads never migrate one user twice. Killed at any moment, a rerun finishes the job (state is in the
 database). Users already recorded in migration_failures are skipped unless
 --retry-failed is given, so a run always ends.
 
@@ -32,8 +32,16 @@ export function register(program: Command): void {
   program
     .command('backfill')
     .description('migrate every unmigrated legacy user, in claimed batches')
-    .option('--concurrency <c>', 'batches in flight (PostgreSQL; default 4)', positiveInt('--concurrency', 64))
-    .option('--batch-size <b>', 'users per batch transaction (default 100)', positiveInt('--batch-size', 10_000))
+    .option(
+      '--concurrency <c>',
+      `batches in flight (PostgreSQL; default ${BACKFILL_DEFAULTS.concurrency})`,
+      positiveInt('--concurrency', 64),
+    )
+    .option(
+      '--batch-size <b>',
+      `users per batch transaction (default ${BACKFILL_DEFAULTS.batchSize})`,
+      positiveInt('--batch-size', 10_000),
+    )
     .option('--limit <l>', 'stop after this many users', positiveInt('--limit'))
     .option('--rate <r>', 'at most this many users per second', positiveNumber)
     .option('--retry-failed', 'also retry users recorded in migration_failures')
