@@ -59,6 +59,7 @@ export {
   audit,
 } from './ops/audit.js';
 export { type BackfillOptions, type BackfillProgress, type BackfillReport, backfill } from './ops/backfill.js';
+export type { ReconnectAttempt } from './ops/backfill-reconnect.js';
 export { type RollbackReport, rollbackUser } from './ops/rollback.js';
 export type { SeedOptions, SeedReport } from './ops/seed.js';
 export type { StatusReport } from './ops/status.js';

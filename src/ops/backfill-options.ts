@@ -1,5 +1,6 @@
 import type { Dialect } from '../db/database.js';
 import { OrgshiftError } from '../errors.js';
+import type { ReconnectAttempt } from './backfill-reconnect.js';
 
 export interface BackfillProgress {
   /** Users this run has finished with so far: migrated + failed + skipped by a race. */
@@ -31,6 +32,11 @@ export interface BackfillOptions {
   readonly onProgress?: (progress: BackfillProgress) => void;
   /** Aborting finishes the batches in flight, then returns a partial report. */
   readonly signal?: AbortSignal;
+  /**
+   * Called before a batch whose database connection was lost is retried
+   * (RECONNECT in backfill-reconnect.ts says how long); must not throw.
+   */
+  readonly onReconnect?: (attempt: ReconnectAttempt) => void;
 }
 
 export interface BackfillReport {

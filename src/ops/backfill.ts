@@ -12,6 +12,7 @@ import {
   planBackfill,
 } from './backfill-options.js';
 import { Budget, Cursor, Pacer } from './backfill-pacing.js';
+import { retryOnConnectionLoss } from './backfill-reconnect.js';
 import { StatisticsRefresh } from './backfill-statistics.js';
 
 export type { BackfillOptions, BackfillProgress, BackfillReport } from './backfill-options.js';
@@ -31,6 +32,7 @@ interface Run {
   readonly budget: Budget;
   readonly tally: Tally;
   readonly signal: AbortSignal | undefined;
+  readonly onReconnect: BackfillOptions['onReconnect'];
   seconds(): number;
   report(): void;
 }
@@ -50,7 +52,8 @@ interface Run {
  * `BEGIN IMMEDIATE` excludes every other writer for the batch.
  *
  * All state is in the database: a killed run loses at most its open batches,
- * which roll back, and a rerun picks up where the data says. Memory is one
+ * which roll back, and a rerun picks up where the data says. A lost
+ * connection costs the same, and the batch is retried (backfill-reconnect.ts). Memory is one
  * batch of ids per worker, whatever the number of users.
  */
 export async function backfill(
@@ -94,6 +97,7 @@ async function prepareRun(db: Database, ctx: MigrationContext, options: Backfill
     budget: new Budget(plan.limit),
     tally,
     signal: options.signal,
+    onReconnect: options.onReconnect,
     seconds,
     report: () => options.onProgress?.(progress()),
   };
@@ -172,9 +176,14 @@ async function worker(run: Run, shared: Workers, cursor: Cursor, stop: AbortSign
       run.budget.refund(size);
       break;
     }
-    const batch = await migrateBatch(run.ctx, shared.transact, (trx) =>
-      // The cursor is read at claim time: on SQLite the claim waits for the write queue.
-      claimBatch(trx, run.db.dialect, run.db.legacy, cursor.value, size, run.filter),
+    const batch = await retryOnConnectionLoss(
+      () =>
+        migrateBatch(run.ctx, shared.transact, (trx) =>
+          // The cursor is read at claim time: on SQLite the claim waits for the write queue.
+          claimBatch(trx, run.db.dialect, run.db.legacy, cursor.value, size, run.filter),
+        ),
+      stop,
+      run.onReconnect,
     );
     run.budget.refund(size - batch.claimed);
     if (batch.lastId === null) break;
