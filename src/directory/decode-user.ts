@@ -73,10 +73,10 @@ interface MembershipJson {
   orgName: string | null;
 }
 
-/** Memberships from the json strategy's aggregated array. */
+/** Memberships from the json strategy's aggregated array, in the order the other strategies' SQL gives. */
 export function membershipsFromJson(value: unknown): MembershipRecord[] {
   const items = (typeof value === 'string' ? JSON.parse(value) : (value ?? [])) as MembershipJson[];
-  return items.map((m) =>
+  const memberships = items.map((m) =>
     Object.freeze({
       orgId: String(m.orgId),
       status: String(m.status),
@@ -88,6 +88,14 @@ export function membershipsFromJson(value: unknown): MembershipRecord[] {
       org: orgFrom(m.orgFound, m.orgKind, m.orgName),
     }),
   );
+  return memberships.length > 1 ? memberships.sort(byCreatedThenOrg) : memberships;
+}
+
+/** `order by created_at, org_id`: lower-case uuid text sorts as PostgreSQL sorts uuids. */
+function byCreatedThenOrg(a: MembershipRecord, b: MembershipRecord): number {
+  const byTime = a.createdAt.getTime() - b.createdAt.getTime();
+  if (byTime !== 0) return byTime;
+  return a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : 0;
 }
 
 /** Assembles the snapshot from a head row and the memberships however they were fetched. */

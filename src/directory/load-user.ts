@@ -36,8 +36,11 @@ export function createUserLoader(db: Database, strategy: LoadStrategy = 'json'):
   }
 }
 
+/** A json-strategy row: flat on SQLite, one `graph` object with the same keys on PostgreSQL. */
 function fromJsonRow(row: Row): LoadedUser {
-  return loadedUserFrom(row, membershipsFromJson(row.memberships));
+  const graph = row.graph;
+  const head = graph !== null && typeof graph === 'object' ? (graph as Row) : row;
+  return loadedUserFrom(head, membershipsFromJson(head.memberships));
 }
 
 function firstRow(rows: readonly Row[], id: string): Row {

@@ -224,24 +224,32 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
     it('returns the same graph with every loading strategy', async () => {
       const [id] = await legacyIds(orgshift, 1);
       await orgshift.getUser(id as string);
-      // Two team orgs so the graph has more than one membership.
-      for (const [n, org] of [
-        'aaaaaaaa-0000-4000-8000-000000000001',
-        'aaaaaaaa-0000-4000-8000-000000000002',
-      ].entries()) {
+      // Team orgs so the graph has several memberships, inserted out of order and with a tie on
+      // created_at: every strategy must return them by (created_at, org_id).
+      const teams = [
+        ['aaaaaaaa-0000-4000-8000-000000000002', '2000-01-01T00:00:00.000Z'],
+        ['aaaaaaaa-0000-4000-8000-000000000001', '2000-01-01T00:00:00.000Z'],
+        ['aaaaaaaa-0000-4000-8000-000000000003', '1999-01-01T00:00:00.000Z'],
+      ] as const;
+      for (const [n, [org, createdAt]] of teams.entries()) {
         await sql`insert into orgs (id, kind, name) values (${org}, 'team', ${`Team ${n}`})`.execute(
           orgshift.db.kysely,
         );
-        await sql`insert into org_members (org_id, user_id, role_id, status) values (${org}, ${id}, 3, 'active')`.execute(
-          orgshift.db.kysely,
-        );
+        const at = orgshift.db.dialect === 'postgres' ? sql`${new Date(createdAt)}` : sql`${createdAt}`;
+        await sql`insert into org_members (org_id, user_id, role_id, status, created_at)
+          values (${org}, ${id}, 3, 'active', ${at})`.execute(orgshift.db.kysely);
       }
       const graphs = [];
       for (const loadStrategy of ['json', 'join', 'select-in'] as const) {
         const other = await openTest({ ...instance.env }, { loadStrategy });
         try {
           graphs.push(await other.users.loader.load(id as string));
-          expect((await other.getUser(id as string)).memberships).toHaveLength(3);
+          expect((await other.getUser(id as string)).memberships.map((m) => m.org.id)).toEqual([
+            'aaaaaaaa-0000-4000-8000-000000000003',
+            'aaaaaaaa-0000-4000-8000-000000000001',
+            'aaaaaaaa-0000-4000-8000-000000000002',
+            id,
+          ]);
         } finally {
           await other.close();
         }
