@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ident } from '../../src/db/database.js';
+import type { OrgshiftTables } from '../../src/db/schema.js';
 import { withWriteTransaction } from '../../src/db/transaction.js';
-import { decodeLegacyRow, legacyRowColumns } from '../../src/directory/legacy-row.js';
+import { decodeLegacyRow, type LegacyRow, legacyRowColumns } from '../../src/directory/legacy-row.js';
 import { FenceViolationError, migrateLockedRows } from '../../src/directory/migrate-user.js';
 import type { Orgshift } from '../../src/orgshift.js';
 import { BACKENDS, type BackendInstance } from '../support/backends.js';
@@ -84,10 +85,7 @@ async function count(orgshift: Orgshift, table: string): Promise<number> {
 function withLegacyRows<T>(
   orgshift: Orgshift,
   ids: readonly string[],
-  fn: (
-    trx: Parameters<Parameters<typeof withWriteTransaction>[1]>[0],
-    rows: ReturnType<typeof decodeLegacyRow>[],
-  ) => Promise<T>,
+  fn: (trx: Kysely<OrgshiftTables>, rows: LegacyRow[]) => Promise<T>,
 ): Promise<T> {
   return withWriteTransaction(orgshift.db, async (trx) => {
     const result = await sql<Record<string, unknown>>`select ${legacyRowColumns(orgshift.db.legacy)}
