@@ -124,8 +124,12 @@ async function migrateAll(run: Run): Promise<BackfillReport> {
   // someone else held them are looked at again by the next pass; each claimed
   // row leaves the claimable set (migrated, or failed and recorded), so the
   // passes end.
-  while (!run.signal?.aborted && !run.budget.exhausted) {
-    if ((await runPass(run, workers)) === 0) break;
+  try {
+    while (!run.signal?.aborted && !run.budget.exhausted) {
+      if ((await runPass(run, workers)) === 0) break;
+    }
+  } finally {
+    await workers.statistics.finish();
   }
   return finish(run);
 }
