@@ -325,10 +325,10 @@ ${table(
 ${
   large === null || small === undefined
     ? 'The large run was skipped (ORGSHIFT_BENCH_BACKFILL_LARGE=0).'
-    : `The audit of the backfilled ${LARGE.toLocaleString('en')}-user table afterwards took ${large.auditSeconds.toFixed(1)} s and found nothing. Flat: ${large.peakRssMiB.toFixed(0)} MiB with a ${LARGE.toLocaleString('en')}-user table against ${small.peakRssMiB.toFixed(0)} MiB with ${USERS.toLocaleString('en')}, and no growth along either run. ${
+    : `The audit of the backfilled ${LARGE.toLocaleString('en')}-user table afterwards took ${large.auditSeconds.toFixed(1)} s and found nothing. Flat: ${large.peakRssMiB.toFixed(0)} MiB with a ${LARGE.toLocaleString('en')}-user table against ${small.peakRssMiB.toFixed(0)} MiB with ${USERS.toLocaleString('en')}; along each run the resident set moves up and down with garbage collection (the samples above), not with the users done. ${
         large.migrated < LARGE
           ? `The large run migrated ${large.migrated.toLocaleString('en')} of the ${LARGE.toLocaleString('en')} users (ORGSHIFT_BENCH_BACKFILL_LARGE_LIMIT) to keep the benchmark under half an hour; at its rate the whole table would take about ${Math.round(LARGE / (large.migrated / large.seconds) / 60)} min. Nothing in the process grows with the users done: it holds one batch of legacy rows per worker, keyset cursors and counters.`
-          : 'Nothing in the process grows with the users done: it holds one batch of legacy rows per worker, keyset cursors and counters.'
+          : 'Nothing in the process grows with them: it holds one batch of legacy rows per worker, keyset cursors and counters.'
       }`
 }
 
