@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'invalid_input'
   | 'config_invalid'
   | 'database_unavailable'
-  | 'secret_undecryptable';
+  | 'secret_undecryptable'
+  | 'legacy_row_invalid';
 
 export class OrgshiftError extends Error {
   readonly code: ErrorCode;
@@ -64,6 +65,14 @@ export class DatabaseUnavailableError extends OrgshiftError {
 export class SecretUndecryptableError extends OrgshiftError {
   constructor(what: string) {
     super('secret_undecryptable', `${what} could not be decrypted (wrong key or tampered ciphertext)`);
+  }
+}
+
+/** A legacy column holds something the migration cannot read (malformed JSON, an impossible timestamp). */
+export class LegacyRowInvalidError extends OrgshiftError {
+  constructor(userId: string, column: string, what: string) {
+    // Names the column, never its value: legacy data may hold secrets.
+    super('legacy_row_invalid', `legacy row ${userId}: ${column} is not ${what}`);
   }
 }
 

@@ -23,9 +23,12 @@ export async function recordFailure(db: Database, userId: string, code: string, 
 
 /**
  * Records failures inside the caller's transaction. The backfill writes a
- * batch's failures before the batch commits: once the batch's row locks are
- * released, a failed user is already in the queue, so a concurrent claim
- * cannot take it again in the same run.
+ * batch's failures before the batch commits, so a failed user is in the
+ * queue by the time its row lock is released and a claim that starts later
+ * skips it. A claim whose snapshot is older than that commit can still take
+ * the user once more (its row was locked, never updated, so PostgreSQL does
+ * not re-check the claim's conditions): then it is attempted and counted
+ * twice, with `attempts` 2, and nothing else happens.
  */
 export async function recordFailuresWithin(
   trx: Kysely<OrgshiftTables>,

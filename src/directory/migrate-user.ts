@@ -98,5 +98,5 @@ async function readLegacyRowForUpdate(
     select ${legacyRowColumns(ctx.legacy)} from ${sql.raw(ident(ctx.legacy.usersTable))} l
     where l.${sql.raw(ident(ctx.legacy.columns.id))} = ${userId} ${forUpdate}`.execute(trx);
   const row = result.rows[0];
-  return row === undefined ? null : decodeLegacyRow(row);
+  return row === undefined ? null : decodeLegacyRow(row, ctx.legacy);
 }

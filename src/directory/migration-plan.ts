@@ -1,5 +1,5 @@
 import { type OrgshiftError, SecretUndecryptableError } from '../errors.js';
-import type { LegacyRow } from './legacy-row.js';
+import type { LegacyRow, ReadableLegacyRow } from './legacy-row.js';
 import type { MigrationContext } from './migration-context.js';
 import { splitSettings } from './settings.js';
 
@@ -16,7 +16,7 @@ export interface PlannedUser {
   readonly createdAt: Date;
 }
 
-/** A user the data alone says cannot be migrated (today: a legacy secret that does not decrypt). */
+/** A user the data alone says cannot be migrated: a legacy secret that does not decrypt, a column that does not decode. */
 export interface RefusedUser {
   readonly id: string;
   readonly error: OrgshiftError;
@@ -43,6 +43,10 @@ export function planMigration(ctx: MigrationContext, rows: readonly LegacyRow[])
       alreadyMigrated.push(row.id);
       continue;
     }
+    if (!row.readable) {
+      refused.push({ id: row.id, error: row.error });
+      continue;
+    }
     try {
       users.push(planUser(ctx, row));
     } catch (error) {
@@ -53,7 +57,7 @@ export function planMigration(ctx: MigrationContext, rows: readonly LegacyRow[])
   return { users, alreadyMigrated, refused };
 }
 
-function planUser(ctx: MigrationContext, row: LegacyRow): PlannedUser {
+function planUser(ctx: MigrationContext, row: ReadableLegacyRow): PlannedUser {
   const { orgSettings, preferences } = splitSettings(row.settings, ctx.legacy.orgSettingsKeys);
   return {
     id: row.id,

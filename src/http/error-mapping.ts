@@ -19,6 +19,7 @@ const STATUS_OF: Readonly<Record<ErrorCode, number>> = Object.freeze({
   verification_failed: 500,
   migration_failed: 500,
   secret_undecryptable: 500,
+  legacy_row_invalid: 500,
   config_invalid: 500,
 });
 

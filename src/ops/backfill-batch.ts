@@ -8,6 +8,8 @@ import type { LegacyRow } from '../directory/legacy-row.js';
 import { type MigrationResult, migrateLockedRows } from '../directory/migrate-user.js';
 import type { MigrationContext } from '../directory/migration-context.js';
 import { isOrgshiftError } from '../errors.js';
+import type { ClaimedBatch } from './backfill-claim.js';
+import { commitOutcome } from './commit-outcome.js';
 import { preparedStatementKysely } from './prepared-kysely.js';
 
 export type BatchFailure = FailureRecord;
@@ -23,7 +25,7 @@ export interface BatchResult {
 }
 
 /** Claims and reads the batch's legacy rows, locked for its transaction. */
-export type Claim = (trx: Kysely<OrgshiftTables>) => Promise<LegacyRow[]>;
+export type Claim = (trx: Kysely<OrgshiftTables>) => Promise<ClaimedBatch>;
 
 /** Runs `fn` in a write transaction (see backfillTransactions). */
 export type Transact = <T>(fn: (trx: Kysely<OrgshiftTables>) => Promise<T>) => Promise<T>;
@@ -63,25 +65,56 @@ class RedoCarefully extends Error {}
  * trace and is simply redone, and one that commits hands its failed users
  * to the queue as it releases their rows.
  */
-export async function migrateBatch(ctx: MigrationContext, transact: Transact, claim: Claim): Promise<BatchResult> {
+export async function migrateBatch(
+  db: Database,
+  ctx: MigrationContext,
+  transact: Transact,
+  claim: Claim,
+  signal: AbortSignal,
+): Promise<BatchResult> {
+  const batch = { db, ctx, transact, claim, signal };
   try {
-    return await runBatch(transact, ctx, claim, false);
+    return await runBatch(batch, false);
   } catch (error) {
     if (!(error instanceof RedoCarefully)) throw error;
-    return await runBatch(transact, ctx, claim, true);
+    return await runBatch(batch, true);
   }
 }
 
-function runBatch(transact: Transact, ctx: MigrationContext, claim: Claim, careful: boolean): Promise<BatchResult> {
-  return transact(async (trx) => {
-    const rows = await claim(trx);
-    const tally: Tally = { migrated: 0, skipped: 0, failures: [] };
-    // No lease: the claimed row locks keep every other migrator of these users waiting (see claimBatch).
-    if (careful) await migrateCarefully(trx, ctx, rows, tally);
-    else await migrateOptimistically(trx, ctx, rows, tally);
-    await recordFailuresWithin(trx, ctx.dialect, tally.failures);
-    return { claimed: rows.length, lastId: rows.at(-1)?.id ?? null, ...tally };
-  });
+interface Batch {
+  readonly db: Database;
+  readonly ctx: MigrationContext;
+  readonly transact: Transact;
+  readonly claim: Claim;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * One attempt at the batch. If the connection is lost once only COMMIT is
+ * left, the batch may or may not have committed; the server is asked, so a
+ * committed batch counts and is not followed by a claim of other rows in
+ * its place (which would also overrun `limit`).
+ */
+async function runBatch(batch: Batch, careful: boolean): Promise<BatchResult> {
+  const sent: { commit?: { readonly transactionId: string; readonly result: BatchResult } } = {};
+  try {
+    return await batch.transact(async (trx) => {
+      const { rows, transactionId } = await batch.claim(trx);
+      const tally: Tally = { migrated: 0, skipped: 0, failures: [] };
+      // No lease: the claimed row locks keep every other migrator of these users waiting (see claimBatch).
+      if (careful) await migrateCarefully(trx, batch.ctx, rows, tally);
+      else await migrateOptimistically(trx, batch.ctx, rows, tally);
+      await recordFailuresWithin(trx, batch.ctx.dialect, tally.failures);
+      const result = { claimed: rows.length, lastId: rows.at(-1)?.id ?? null, ...tally };
+      if (transactionId !== null) sent.commit = { transactionId, result };
+      return result;
+    });
+  } catch (error) {
+    if (sent.commit === undefined || !isConnectionError(error)) throw error;
+    const outcome = await commitOutcome(batch.db, sent.commit.transactionId, batch.signal);
+    if (outcome === 'committed') return sent.commit.result;
+    throw error;
+  }
 }
 
 function count(tally: Tally, result: MigrationResult): void {
@@ -101,7 +134,7 @@ async function migrateOptimistically(
   try {
     count(tally, await migrateLockedRows(trx, ctx, rows));
   } catch (error) {
-    // A lost connection takes the whole batch with it; the run stops and a rerun resumes.
+    // A lost connection takes the whole batch with it; the caller retries it (backfill-reconnect.ts).
     if (isConnectionError(error)) throw error;
     throw new RedoCarefully();
   }

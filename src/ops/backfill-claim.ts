@@ -29,6 +29,17 @@ export function pendingCondition(legacy: LegacySchema, filter: PendingFilter): R
     and not exists (select 1 from migration_failures f where f.user_id = l.${sql.raw(ident(c.id))}${failedNow})`;
 }
 
+/** A claimed batch, locked until its transaction ends. */
+export interface ClaimedBatch {
+  readonly rows: readonly LegacyRow[];
+  /**
+   * PostgreSQL's id of the batch's transaction (null on SQLite, or when
+   * nothing was claimed): if the answer to its COMMIT is lost with the
+   * connection, the server can still say how it ended (commit-outcome.ts).
+   */
+  readonly transactionId: string | null;
+}
+
 /**
  * Claims up to `size` pending users after `cursor`, in id order (keyset
  * pagination: the partial pending index makes each claim start where the
@@ -49,14 +60,20 @@ export async function claimBatch(
   cursor: string,
   size: number,
   filter: PendingFilter,
-): Promise<LegacyRow[]> {
+): Promise<ClaimedBatch> {
   const id = sql.raw(ident(legacy.columns.id));
-  const lock = dialect === 'postgres' ? sql.raw('for update of l skip locked') : sql.raw('');
+  const postgres = dialect === 'postgres';
+  const transactionId = postgres ? sql.raw(', txid_current()::text as orgshift_txid') : sql.raw('');
+  const lock = postgres ? sql.raw('for update of l skip locked') : sql.raw('');
   const result = await sql<Record<string, unknown>>`
-    select ${legacyRowColumns(legacy)} from ${sql.raw(ident(legacy.usersTable))} l
+    select ${legacyRowColumns(legacy)}${transactionId} from ${sql.raw(ident(legacy.usersTable))} l
     where ${pendingCondition(legacy, filter)} and l.${id} > ${cursor}
     order by l.${id} limit ${size} ${lock}`.execute(trx);
-  return result.rows.map(decodeLegacyRow);
+  const first = result.rows[0]?.orgshift_txid;
+  return {
+    rows: result.rows.map((row) => decodeLegacyRow(row, legacy)),
+    transactionId: typeof first === 'string' ? first : null,
+  };
 }
 
 /** Pending users at the start of a run, and how many of them already have a recorded failure. */

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { type Database, ident } from '../db/database.js';
+import { decodeLegacyRow, legacyRowColumns } from '../directory/legacy-row.js';
 import type { MigrationContext } from '../directory/migration-context.js';
-import { SecretUndecryptableError } from '../errors.js';
+import { planMigration } from '../directory/migration-plan.js';
 import { type PendingFilter, pendingCondition } from './backfill-claim.js';
 import type { Budget } from './backfill-pacing.js';
 
@@ -12,8 +13,10 @@ export interface DryRunTally {
 
 /**
  * Walks the pending users the real run would take, in keyset pages and
- * without locks or writes, and predicts the one failure the data alone can
- * reveal: a legacy secret that does not decrypt.
+ * without locks or writes, and plans each page exactly as the migration
+ * would (planMigration), so it predicts the failures the data alone can
+ * reveal: a legacy secret that does not decrypt, a column that does not
+ * decode.
  */
 export async function dryRunScan(
   db: Database,
@@ -31,31 +34,21 @@ export async function dryRunScan(
   while (!signal?.aborted) {
     const size = budget.reserve(pageSize);
     if (size === 0) break;
-    const page = await sql<{ id: string; secret: string | null }>`
-      select l.${id} as id, l.${sql.raw(ident(c.apiKeyEnc))} as secret
-      from ${sql.raw(ident(ctx.legacy.usersTable))} l
+    const page = await sql<Record<string, unknown>>`
+      select ${legacyRowColumns(ctx.legacy)} from ${sql.raw(ident(ctx.legacy.usersTable))} l
       where ${pendingCondition(ctx.legacy, filter)} and l.${id} > ${cursor}
       order by l.${id} limit ${size}`.execute(db.kysely);
     budget.refund(size - page.rows.length);
-    for (const row of page.rows) {
-      if (decrypts(ctx, String(row.id), row.secret)) tally.wouldMigrate += 1;
-      else tally.wouldFail += 1;
-    }
+    const plan = planMigration(
+      ctx,
+      page.rows.map((row) => decodeLegacyRow(row, ctx.legacy)),
+    );
+    tally.wouldMigrate += plan.users.length;
+    tally.wouldFail += plan.refused.length;
     const last = page.rows.at(-1);
     if (last === undefined) break;
     cursor = String(last.id);
     onPage(tally);
   }
   return tally;
-}
-
-function decrypts(ctx: MigrationContext, userId: string, secret: string | null): boolean {
-  if (secret === null) return true;
-  try {
-    ctx.legacyCipher.decrypt(secret, userId);
-    return true;
-  } catch (error) {
-    if (error instanceof SecretUndecryptableError) return false;
-    throw error;
-  }
 }

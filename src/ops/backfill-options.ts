@@ -66,10 +66,12 @@ export interface BackfillPlan {
 
 /**
  * A batch is four round trips whatever its size (begin, claim, the
- * set-based write, commit), so larger batches pay less per user, up to
- * about 250 on two cores (measured: 3,600 users/s at 100, 4,400 at 250,
- * no better at 500 or 2,000). The batch size is also the longest a
- * just-in-time reader can wait on a claimed row, so it stays there. Four
+ * set-based write, commit; a batch redone user by user after a failed
+ * write costs more), so larger batches pay less per user, up to about 250
+ * on two cores (measured: 3,600 users/s at 100, 4,400 at 250, no better at
+ * 500 or 2,000). The batch size also bounds how long a just-in-time reader
+ * can wait on a claimed row (a batch of 250 takes about 0.2 s), so it stays
+ * there. Four
  * batches in flight keep the process and the database busy while each waits
  * for the other; a second process (or machine) scales further, since claims
  * skip each other's rows.

@@ -21,6 +21,7 @@ export async function retryOnConnectionLoss<T>(
   batch: () => Promise<T>,
   signal: AbortSignal,
   onRetry?: (attempt: ReconnectAttempt) => void,
+  retryable: (error: unknown) => boolean = isConnectionError,
 ): Promise<T> {
   const started = performance.now();
   let delay: number = RECONNECT.firstDelayMs;
@@ -29,7 +30,7 @@ export async function retryOnConnectionLoss<T>(
       return await batch();
     } catch (error) {
       const elapsed = performance.now() - started;
-      if (!isConnectionError(error) || signal.aborted || elapsed + delay > RECONNECT.giveUpAfterMs) throw error;
+      if (!retryable(error) || signal.aborted || elapsed + delay > RECONNECT.giveUpAfterMs) throw error;
       onRetry?.({ attempt, retryInMs: delay });
       await sleep(delay, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) throw error;

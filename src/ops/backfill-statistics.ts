@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { type Database, ident } from '../db/database.js';
 
 const FIRST_REFRESH = 1_000;
+const LOCK_TIMEOUT = '500ms';
 
 /**
  * Keeps the planner's picture of every table the backfill writes current
@@ -17,11 +18,14 @@ const FIRST_REFRESH = 1_000;
  * would re-analyze eventually (if it is on; CI databases often turn it off).
  *
  * ANALYZE at 1 000, 10 000, 100 000 … users migrated by this run and at the
- * end costs a few hundred milliseconds a time (it samples), takes no lock
- * that DML waits for, and invalidates the cached plans so they are made
- * again. A role that may not analyze these tables gets a warning from
- * PostgreSQL, not an error; any failure here is ignored, since it only costs
- * speed.
+ * end costs a few hundred milliseconds a time (it samples) and invalidates
+ * the cached plans so they are made again. Its lock conflicts with no DML,
+ * but it does wait behind a VACUUM of the same table (say an anti-wraparound
+ * autovacuum of the legacy table), and DDL queued behind a waiting ANALYZE
+ * would block the live traffic on that table: so it gives up after
+ * LOCK_TIMEOUT instead of waiting. A role that may not analyze these tables
+ * gets a warning from PostgreSQL, not an error; any failure here is ignored,
+ * since it only costs speed.
  */
 export class StatisticsRefresh {
   readonly #db: Database;
@@ -50,6 +54,12 @@ export class StatisticsRefresh {
 
   async #analyze(): Promise<void> {
     this.#stale = false;
-    await sql`analyze ${sql.raw(this.#tables)}`.execute(this.#db.kysely).catch(() => undefined);
+    await this.#db.kysely
+      .transaction()
+      .execute(async (trx) => {
+        await sql`set local lock_timeout = ${sql.lit(LOCK_TIMEOUT)}`.execute(trx);
+        await sql`analyze ${sql.raw(this.#tables)}`.execute(trx);
+      })
+      .catch(() => undefined);
   }
 }

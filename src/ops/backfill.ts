@@ -53,8 +53,9 @@ interface Run {
  *
  * All state is in the database: a killed run loses at most its open batches,
  * which roll back, and a rerun picks up where the data says. A lost
- * connection costs the same, and the batch is retried (backfill-reconnect.ts). Memory is one
- * batch of ids per worker, whatever the number of users.
+ * connection costs the same, and the batch is retried (backfill-reconnect.ts;
+ * a COMMIT whose answer was lost is resolved first, commit-outcome.ts).
+ * Memory is one batch of legacy rows per worker, whatever the number of users.
  */
 export async function backfill(
   db: Database,
@@ -124,13 +125,11 @@ async function migrateAll(run: Run): Promise<BackfillReport> {
   // someone else held them are looked at again by the next pass; each claimed
   // row leaves the claimable set (migrated, or failed and recorded), so the
   // passes end.
-  try {
-    while (!run.signal?.aborted && !run.budget.exhausted) {
-      if ((await runPass(run, workers)) === 0) break;
-    }
-  } finally {
-    await workers.statistics.finish();
+  while (!run.signal?.aborted && !run.budget.exhausted) {
+    if ((await runPass(run, workers)) === 0) break;
   }
+  // Not after a failed run: a database that was just unreachable would only make the error wait.
+  await workers.statistics.finish();
   return finish(run);
 }
 
@@ -182,9 +181,13 @@ async function worker(run: Run, shared: Workers, cursor: Cursor, stop: AbortSign
     }
     const batch = await retryOnConnectionLoss(
       () =>
-        migrateBatch(run.ctx, shared.transact, (trx) =>
+        migrateBatch(
+          run.db,
+          run.ctx,
+          shared.transact,
           // The cursor is read at claim time: on SQLite the claim waits for the write queue.
-          claimBatch(trx, run.db.dialect, run.db.legacy, cursor.value, size, run.filter),
+          (trx) => claimBatch(trx, run.db.dialect, run.db.legacy, cursor.value, size, run.filter),
+          stop,
         ),
       stop,
       run.onReconnect,

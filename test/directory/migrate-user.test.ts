@@ -91,7 +91,10 @@ function withLegacyRows<T>(
     const result = await sql<Record<string, unknown>>`select ${legacyRowColumns(orgshift.db.legacy)}
       from ${sql.raw(ident(orgshift.db.legacy.usersTable))} l
       where l.id in (${sql.join(ids)}) order by l.id`.execute(trx);
-    return fn(trx, result.rows.map(decodeLegacyRow));
+    return fn(
+      trx,
+      result.rows.map((row) => decodeLegacyRow(row, orgshift.db.legacy)),
+    );
   });
 }
 

@@ -17,6 +17,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   verification_failed: 500,
   migration_failed: 500,
   secret_undecryptable: 500,
+  legacy_row_invalid: 500,
   config_invalid: 500,
 };
 

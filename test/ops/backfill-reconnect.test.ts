@@ -87,9 +87,9 @@ describePostgres('backfill whose database connections are terminated mid-run', (
     expect(result.stderr).toMatch(/database connection lost; batch retried/);
     const summary = JSON.parse(result.stdout) as { migrated: number; failed: number };
     expect(summary.failed).toBe(0);
-    // A commit whose acknowledgement died with its connection is migrated but not counted.
-    expect(summary.migrated).toBeLessThanOrEqual(USERS);
-    expect(summary.migrated).toBeGreaterThan(USERS * 0.9);
+    // Every batch is counted once: a lost batch rolled back and was redone (a COMMIT whose answer
+    // was lost would have been resolved with the server, test/ops/backfill-batch.test.ts).
+    expect(summary.migrated).toBe(USERS);
 
     orgshift = await openTest(env);
     const counts = await tableCounts(orgshift);
