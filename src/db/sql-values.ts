@@ -6,8 +6,3 @@ export function json(ctx: { readonly dialect: Dialect }, value: unknown): RawBui
   const text = JSON.stringify(value);
   return ctx.dialect === 'postgres' ? sql`${text}::jsonb` : sql`${text}`;
 }
-
-/** A timestamp as a parameter: a Date on PostgreSQL, ISO-8601 text on SQLite. */
-export function timestamp(ctx: { readonly dialect: Dialect }, value: Date): RawBuilder<unknown> {
-  return ctx.dialect === 'postgres' ? sql`${value}` : sql`${value.toISOString()}`;
-}

@@ -71,10 +71,9 @@ export interface BackfillPlan {
  * on two cores (measured: 3,600 users/s at 100, 4,400 at 250, no better at
  * 500 or 2,000). The batch size also bounds how long a just-in-time reader
  * can wait on a claimed row (a batch of 250 takes about 0.2 s), so it stays
- * there. Four
- * batches in flight keep the process and the database busy while each waits
- * for the other; a second process (or machine) scales further, since claims
- * skip each other's rows.
+ * there. Four batches in flight keep the process and the database busy while
+ * each waits for the other; a second process (or machine) scales further,
+ * since claims skip each other's rows.
  */
 export const BACKFILL_DEFAULTS = Object.freeze({ concurrency: 4, batchSize: 250 });
 const MAX_CONCURRENCY = 64;

@@ -31,7 +31,9 @@ export class StatisticsRefresh {
   readonly #db: Database;
   readonly #tables: string;
   #next = FIRST_REFRESH;
-  #stale = false;
+  /** Users migrated by this run so far, and when the last refresh happened. */
+  #migrated = 0;
+  #analyzedAt = 0;
 
   constructor(db: Database) {
     this.#db = db;
@@ -40,20 +42,19 @@ export class StatisticsRefresh {
   }
 
   async after(migrated: number): Promise<void> {
-    if (this.#db.dialect !== 'postgres' || migrated === 0) return;
-    this.#stale = true;
-    if (migrated < this.#next) return;
+    this.#migrated = migrated;
+    if (this.#db.dialect !== 'postgres' || migrated < this.#next) return;
     while (this.#next <= migrated) this.#next *= 10;
     await this.#analyze();
   }
 
   /** The run is over: whatever it changed since the last refresh is analyzed now. */
   async finish(): Promise<void> {
-    if (this.#db.dialect === 'postgres' && this.#stale) await this.#analyze();
+    if (this.#db.dialect === 'postgres' && this.#migrated > this.#analyzedAt) await this.#analyze();
   }
 
   async #analyze(): Promise<void> {
-    this.#stale = false;
+    this.#analyzedAt = this.#migrated;
     await this.#db.kysely
       .transaction()
       .execute(async (trx) => {

@@ -12,8 +12,8 @@ const HELP = `
 Safe beside live traffic and with several backfill processes at once: on
 PostgreSQL each batch is claimed with FOR UPDATE SKIP LOCKED and migrated in
 that transaction, by the same set-based code as a just-in-time migration, so
-processes and just-in-time reads never migrate one user twice. Killed at any moment, a rerun finishes the job (state is in the
-database). Users already recorded in migration_failures are skipped unless
+processes and just-in-time reads never migrate one user twice. Killed at any
+moment, a rerun finishes the job (state is in the database). Users already recorded in migration_failures are skipped unless
 --retry-failed is given, so a run always ends.
 
 SQLite serializes writers: one process is enough there, and --concurrency is
