@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Orgshift } from '../orgshift.js';
+import { internalsOf, type Orgshift } from '../orgshift.js';
 import { AccessLog } from './access-log.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, toErrorReply } from './error-mapping.js';
 import { HttpError } from './http-error.js';
@@ -61,7 +61,7 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
 
   await registerOpenApi(app);
   const finishRoutes = trackRouteMethods(app);
-  const http = orgshift.config.http;
+  const http = internalsOf(orgshift).config.http;
   await app.register(userRoutes, { orgshift, apiToken: options.apiToken ?? http.apiToken });
   await app.register(adminRoutes, { orgshift, adminToken: options.adminToken ?? http.adminToken });
   await app.register(probeRoutes, { orgshift });

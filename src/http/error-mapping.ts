@@ -20,6 +20,8 @@ const STATUS_OF: Readonly<Record<ErrorCode, number>> = Object.freeze({
   migration_failed: 500,
   secret_undecryptable: 500,
   legacy_row_invalid: 500,
+  legacy_key_duplicate: 409,
+  schema_invalid: 500,
   config_invalid: 500,
 });
 

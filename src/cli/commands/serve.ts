@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { sql } from 'kysely';
 import type { OrgshiftConfig } from '../../config/config.js';
-import { ident } from '../../db/database.js';
 import { ConfigError } from '../../errors.js';
 import { createServer } from '../../http/create-server.js';
 import { createLogger } from '../../http/logger.js';
@@ -9,7 +7,8 @@ import { assertListenAllowed } from '../../http/loopback.js';
 import { createMetrics } from '../../http/metrics.js';
 import { type ServeSettings, serveSettingsFromEnv } from '../../http/serve-settings.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, shutdown } from '../../http/shutdown.js';
-import { type Orgshift, open } from '../../orgshift.js';
+import { sampleKeys } from '../../ops/sample-keys.js';
+import { internalsOf, type Orgshift, open } from '../../orgshift.js';
 import { EXIT_USAGE, note, printLine, reportError } from '../output.js';
 import { configOrExit } from '../run-command.js';
 
@@ -144,13 +143,8 @@ async function seedDemo(orgshift: Orgshift): Promise<string> {
     note(`orgshift: seeding ${DEMO_USERS} demo legacy users`);
     await orgshift.seed({ users: DEMO_USERS, dependents: DEMO_DEPENDENTS });
   }
-  const legacy = orgshift.db.legacy;
-  const table = sql.raw(ident(legacy.usersTable));
-  const id = sql.raw(ident(legacy.columns.id));
-  const migratedAt = sql.raw(ident(legacy.columns.migratedAt));
-  const rows = await sql<{ id: string }>`
-    select ${id} as id from ${table} order by ${migratedAt} is not null, ${id} limit 1`.execute(orgshift.db.kysely);
-  const first = rows.rows[0]?.id;
+  const { db, sql: m } = internalsOf(orgshift);
+  const [first] = await sampleKeys(db, m, 1);
   if (first === undefined) throw new ConfigError('--demo', 'the legacy table is empty after seeding');
   return first;
 }

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .action((options: CommandOptions) =>
       withOrgshift(options, {}, async (orgshift) => {
         const [counts, health] = await Promise.all([orgshift.status(), orgshift.health()]);
-        const lock = { kind: orgshift.locks.kind, healthy: health.lock };
+        const lock = { kind: orgshift.lockKind, healthy: health.lock };
         if (options.json) {
           printJson({ ...counts, lock });
         } else {

@@ -30,7 +30,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
     },
     async () => {
       const [counts, health] = await Promise.all([orgshift.status(), orgshift.health()]);
-      return { ...counts, lock: { kind: orgshift.locks.kind, healthy: health.lock } };
+      return { ...counts, lock: { kind: orgshift.lockKind, healthy: health.lock } };
     },
   );
 
