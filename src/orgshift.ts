@@ -114,6 +114,33 @@ export async function open(config: OrgshiftConfig = loadConfig(), options: OpenO
   }
 }
 
+/**
+ * `db migrate` without opening the rest: the map may not resolve yet (a
+ * marker column the migration is about to add), so nothing here needs it to.
+ */
+export async function migrateDatabase(config: OrgshiftConfig, options: { readonly dryRun?: boolean } = {}): Promise<MigrateReport> {
+  const db = openDatabase(config.database);
+  try {
+    return await migrateWith(db, config, config.map.model, options.dryRun);
+  } catch (error) {
+    throw translateDatabaseError(db, error);
+  } finally {
+    await db.close();
+  }
+}
+
+/** `schema check` without opening the rest: it must report a map that does not resolve, not fail on it. */
+export async function inspectDatabase(config: OrgshiftConfig): Promise<readonly SchemaProblem[]> {
+  const db = openDatabase(config.database);
+  try {
+    return (await inspectMap(config.map.model, db.catalog)).problems;
+  } catch (error) {
+    throw translateDatabaseError(db, error);
+  } finally {
+    await db.close();
+  }
+}
+
 /** The demo map's tables are created with orgshift's own: the demo has no application to create them. */
 function migrateWith(db: Database, config: OrgshiftConfig, model: MapModel, dryRun = false): Promise<MigrateReport> {
   const demo = config.map.origin === DEMO_ORIGIN;

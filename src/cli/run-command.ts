@@ -45,6 +45,17 @@ export async function withOrgshift(
   }
 }
 
+/** Runs a command that needs only the configuration (it opens what it needs itself), turning errors into exit codes. */
+export async function withConfig(options: CommandOptions, command: (config: OrgshiftConfig) => Promise<number>): Promise<void> {
+  const config = configOrExit(options);
+  if (config === undefined) return;
+  try {
+    process.exitCode = await command(config);
+  } catch (error) {
+    process.exitCode = reportError(error, options);
+  }
+}
+
 /** Parses a positive integer option, or reports a usage error (exit 2). */
 export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {

@@ -44,6 +44,8 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
     genReqId: requestIdOf,
     requestIdHeader: false,
     bodyLimit: options.bodyLimit ?? 16 * 1024,
+    // Text user keys may be up to 255 characters (the router's default stops at 100).
+    maxParamLength: 300,
     // Our own 503 below carries Retry-After and the documented error JSON.
     return503OnClosing: false,
     // Router-level rejections (malformed URL, over-long parameter) skip the hooks; same JSON anyway.

@@ -66,7 +66,7 @@ const FASTIFY_ERRORS: Readonly<Record<string, readonly [number, HttpErrorCode, s
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_request', 'body size does not match content-length'],
   FST_ERR_BAD_URL: [400, 'invalid_request', 'malformed URL'],
   // The router refuses parameters over 100 characters before any schema runs; the only parameter is a user id.
-  FST_ERR_MAX_PARAM_LENGTH: [400, 'invalid_user_id', 'user id must be a UUID'],
+  FST_ERR_MAX_PARAM_LENGTH: [400, 'invalid_user_id', 'user id is too long'],
 });
 
 export function retryAfterHeader(code: HttpErrorCode, statusCode: number): Record<string, string> {
