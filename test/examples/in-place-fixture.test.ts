@@ -30,6 +30,22 @@ const FOREIGN_KEYS = [
   ['Invoice', 'organizationId', 'Organization'],
 ] as const;
 
+/** What a sampled trait means for the stored row: the fixture really contains each hard case. */
+const TRAIT_HOLDS: Readonly<Record<string, (row: Record<string, unknown>) => boolean>> = {
+  'null-name': (row) => row.name === null,
+  'empty-name': (row) => row.name === '',
+  'padded-name': (row) => typeof row.name === 'string' && row.name !== row.name.trim(),
+  'non-latin-name': (row) =>
+    /[\p{Script=Cyrillic}\p{Script=Han}\p{Script=Arabic}\p{Script=Hiragana}\p{Script=Devanagari}]/u.test(
+      String(row.name),
+    ),
+  'mixed-case-email': (row) => String(row.email) !== String(row.email).toLowerCase(),
+  'null-preferences': (row) => row.preferences === null,
+  'json-null-preferences': (row) => row.preferences === 'null',
+  'api-key': (row) => String(row.apiKey).startsWith('sk_live_'),
+  'no-api-key': (row) => row.apiKey === null,
+};
+
 const DEPENDENTS = { projects: 'Project', apiTokens: 'ApiToken', invoices: 'Invoice' } as const;
 
 /** The few places where reading the fixture back differs between the databases. */
@@ -292,6 +308,8 @@ function fixtureChecks(open: () => Promise<{ db: FixtureDb; close(): Promise<voi
         createdAt: sample.createdAt,
         updatedAt: sample.updatedAt,
       });
+      for (const trait of sample.traits)
+        expect(TRAIT_HOLDS[trait]?.(stored) ?? true, `${sample.id} ${trait}`).toBe(true);
       // SQL NULL and JSON null are different values and must stay so.
       const preferences = stored.preferences as string | null;
       expect(preferences === null, sample.id).toBe(sample.preferences === null);
