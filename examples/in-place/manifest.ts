@@ -46,7 +46,7 @@ export interface TeamSummary {
 export interface SampledUser {
   readonly id: string;
   readonly kind: 'legacy' | 'native';
-  /** Why the user was sampled (empty for users sampled at regular intervals). */
+  /** Every trait the user has: what makes the user a hard case, if anything does. */
   readonly traits: readonly Trait[];
   readonly email: string;
   readonly name: string | null;
@@ -67,14 +67,15 @@ export interface SampledUser {
  * The users to sample: the first user of each trait, then every n-th legacy
  * user, then the first and last native users.
  */
-export function chooseSamples(legacy: readonly FixtureUser[], native: readonly FixtureUser[], regular: number) {
+export function chooseSamples(
+  legacy: readonly FixtureUser[],
+  native: readonly FixtureUser[],
+  regular: number,
+): FixtureUser[] {
   const chosen = new Map<string, FixtureUser>();
-  const reasons = new Map<string, Trait[]>();
   for (const trait of TRAITS) {
     const user = legacy.find((u) => u.traits.includes(trait)) ?? native.find((u) => u.traits.includes(trait));
-    if (!user) continue;
-    chosen.set(user.id, user);
-    reasons.set(user.id, [...(reasons.get(user.id) ?? []), trait]);
+    if (user) chosen.set(user.id, user);
   }
   const stride = Math.max(1, Math.floor(legacy.length / Math.max(1, regular)));
   for (let i = 0, taken = 0; i < legacy.length && taken < regular; i += stride, taken++) {
@@ -82,19 +83,18 @@ export function chooseSamples(legacy: readonly FixtureUser[], native: readonly F
     chosen.set(user.id, user);
   }
   for (const user of [native[0], native[native.length - 1]]) if (user) chosen.set(user.id, user);
-  return { users: [...chosen.values()], reasons };
+  return [...chosen.values()];
 }
 
 export function sampleOf(
   user: FixtureUser,
-  reasons: readonly Trait[],
   teams: readonly FixtureMembership[],
   dependents: SampledUser['dependents'],
 ): SampledUser {
   return {
     id: user.id,
     kind: user.kind,
-    traits: reasons,
+    traits: [...user.traits],
     email: user.email,
     name: user.name,
     image: user.image,

@@ -22,19 +22,21 @@ export interface UserWindow {
   readonly snapshot: number;
 }
 
+export interface UserBatch {
+  readonly random: Random;
+  readonly ids: CuidFactory;
+  readonly people: PersonFactory;
+  readonly count: number;
+  readonly kind: FixtureUser['kind'];
+  readonly window: UserWindow;
+  readonly apiKeyShare: number;
+}
+
 /**
  * `count` users signing up one after another across the window, so creation
  * times (and the ids derived from them) grow with the index, as in the app.
  */
-export function makeUsers(
-  random: Random,
-  ids: CuidFactory,
-  people: PersonFactory,
-  count: number,
-  kind: FixtureUser['kind'],
-  window: UserWindow,
-  apiKeyShare: number,
-): FixtureUser[] {
+export function makeUsers({ random, ids, people, count, kind, window, apiKeyShare }: UserBatch): FixtureUser[] {
   const step = (window.to - window.from) / Math.max(1, count);
   const users: FixtureUser[] = [];
   for (let i = 0; i < count; i++) {
