@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { SecretUndecryptableError } from '../errors.js';
 import type { DecodeContext, EncodeContext, SecretCodec } from './secret-codec.js';
 
@@ -16,11 +16,11 @@ const TAG_BYTES = 16;
  */
 export class Aes256GcmCodec implements SecretCodec {
   readonly kind = 'aes-256-gcm';
-  readonly #key: Buffer;
+  readonly #key: KeyObject;
 
   constructor(key: Buffer) {
     if (key.length !== KEY_BYTES) throw new RangeError('AES-256 needs a 32-byte key');
-    this.#key = Buffer.from(key);
+    this.#key = createSecretKey(key);
   }
 
   encode(plaintext: string, context: EncodeContext): string {

@@ -35,10 +35,12 @@ export function createSecretCodec(spec: SecretCodecSpec, env: NodeJS.ProcessEnv,
 
 function fernetKeyBytes(key: KeySource, derive: FernetKeyDerivation, env: NodeJS.ProcessEnv, path: string): Buffer {
   if (derive === 'none') return readKeyBytes(key, env, `${path}.key`);
-  // The variable holds any secret (OpenHands uses its JWT secret); the key is its digest.
-  return createHash('sha256')
-    .update(readVariable(key, env, `${path}.key`), 'utf8')
-    .digest();
+  return deriveFernetKey(readVariable(key, env, `${path}.key`));
+}
+
+/** `derive: 'sha256'`: the variable holds any secret (OpenHands uses its JWT secret) and the key is its digest. */
+export function deriveFernetKey(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
 }
 
 function readKeyBytes(key: KeySource, env: NodeJS.ProcessEnv, path: string): Buffer {

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  timingSafeEqual,
+} from 'node:crypto';
 import { decodeStrictBase64 } from './strict-base64.js';
 
 /**
@@ -17,15 +24,18 @@ const MIN_TOKEN_BYTES = HEADER_BYTES + BLOCK_BYTES + HMAC_BYTES;
 
 export const FERNET_KEY_BYTES = 32;
 
-/** A Fernet key: the first half signs, the second half encrypts. */
+/**
+ * A Fernet key: the first half signs, the second half encrypts. Held as key
+ * objects, which spares every token a key import (a third of its cost).
+ */
 export interface FernetKey {
-  readonly signing: Buffer;
-  readonly encryption: Buffer;
+  readonly signing: KeyObject;
+  readonly encryption: KeyObject;
 }
 
 export function fernetKey(bytes: Buffer): FernetKey {
   if (bytes.length !== FERNET_KEY_BYTES) throw new RangeError('a Fernet key is 32 bytes');
-  return { signing: Buffer.from(bytes.subarray(0, 16)), encryption: Buffer.from(bytes.subarray(16)) };
+  return { signing: createSecretKey(bytes.subarray(0, 16)), encryption: createSecretKey(bytes.subarray(16)) };
 }
 
 export function encryptFernetToken(key: FernetKey, plaintext: Buffer, iv: Buffer, timestampSeconds: number): string {

@@ -33,19 +33,29 @@ export interface KeySource {
   readonly env: string;
 }
 
-export type SecretCodecSpec =
-  | { readonly codec: 'aes-256-gcm'; readonly key: KeySource }
-  | {
-      readonly codec: 'fernet';
-      readonly key: KeySource;
-      /** `sha256`: the variable holds any secret and the Fernet key is its SHA-256 digest. */
-      readonly derive?: FernetKeyDerivation;
-      /** `base64`: the stored value is the token's text, base64-encoded once more. */
-      readonly wrap?: FernetWrapping;
-      /** A stored value that does not look like a token is taken as plaintext (rows written before encryption). */
-      readonly plaintextFallback?: boolean;
-    }
-  | { readonly codec: 'plaintext' };
+export type SecretCodecSpec = Aes256GcmCodecSpec | FernetCodecSpec | PlaintextCodecSpec;
+
+/** orgshift's own format; see `Aes256GcmCodec`. */
+export interface Aes256GcmCodecSpec {
+  readonly codec: 'aes-256-gcm';
+  readonly key: KeySource;
+}
+
+/** Fernet tokens as Python's `cryptography` writes them; see `FernetCodec`. */
+export interface FernetCodecSpec {
+  readonly codec: 'fernet';
+  readonly key: KeySource;
+  /** `sha256`: the variable holds any secret and the Fernet key is its SHA-256 digest. */
+  readonly derive?: FernetKeyDerivation;
+  /** `base64`: the stored value is the token's text, base64-encoded once more. */
+  readonly wrap?: FernetWrapping;
+  /** A stored value that does not look like a token is taken as plaintext (rows written before encryption). */
+  readonly plaintextFallback?: boolean;
+}
+
+export interface PlaintextCodecSpec {
+  readonly codec: 'plaintext';
+}
 
 export type FernetKeyDerivation = 'none' | 'sha256';
 export type FernetWrapping = 'none' | 'base64';
