@@ -7,12 +7,11 @@
  */
 import os from 'node:os';
 import { sql } from 'kysely';
-import type pg from 'pg';
-import { ident } from '../src/db/database.js';
-import type { LegacySchema } from '../src/db/legacy-schema.js';
+import pg from 'pg';
 import type { AuditReport } from '../src/ops/audit.js';
-import { type Orgshift, open } from '../src/orgshift.js';
+import { internalsOf, type Orgshift, open } from '../src/orgshift.js';
 import { createBenchDatabase } from './support/bench-db.js';
+import { DEMO_LAYOUT, type DemoLayout, ident } from './support/demo-layout.js';
 import { machineLine, median, table } from './support/stats.js';
 
 const USERS = Number(process.env.ORGSHIFT_BENCH_AUDIT_USERS ?? 1_000_000);
@@ -22,7 +21,7 @@ const ROUNDS = 3;
 const TARGET_SECONDS = 10;
 
 /** Legacy users, their personal orgs, users, owner memberships and dependents, all consistent, in bulk. */
-export function migratedDataSql(legacy: LegacySchema, users: number, dependents: number): string[] {
+export function migratedDataSql(legacy: DemoLayout, users: number, dependents: number): string[] {
   const c = legacy.columns;
   const l = ident(legacy.usersTable);
   const keys = `array[${legacy.orgSettingsKeys.map((k) => `'${k}'`).join(', ')}]::text[]`;
@@ -56,14 +55,14 @@ export function migratedDataSql(legacy: LegacySchema, users: number, dependents:
   ];
 }
 
-async function build(orgshift: Orgshift): Promise<number> {
-  if (orgshift.db.dialect !== 'postgres') throw new Error('postgres only');
+async function build(url: string): Promise<number> {
   const started = performance.now();
-  const client: pg.PoolClient = await orgshift.db.pool.connect();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
   try {
-    for (const statement of migratedDataSql(orgshift.db.legacy, USERS, DEPENDENTS)) await client.query(statement);
+    for (const statement of migratedDataSql(DEMO_LAYOUT, USERS, DEPENDENTS)) await client.query(statement);
   } finally {
-    client.release();
+    await client.end();
   }
   return (performance.now() - started) / 1000;
 }
@@ -72,9 +71,9 @@ async function build(orgshift: Orgshift): Promise<number> {
 async function corruptedRun(orgshift: Orgshift): Promise<AuditReport> {
   const victim = await sql<{
     id: string;
-  }>`select id from users order by id offset ${Math.floor(USERS / 2)} limit 1`.execute(orgshift.db.kysely);
+  }>`select id from users order by id offset ${Math.floor(USERS / 2)} limit 1`.execute(internalsOf(orgshift).db.kysely);
   const id = victim.rows[0]?.id as string;
-  await sql`update users set email = 'moved@example.com' where id = ${id}`.execute(orgshift.db.kysely);
+  await sql`update users set email = 'moved@example.com' where id = ${id}`.execute(internalsOf(orgshift).db.kysely);
   try {
     const report = await orgshift.audit();
     const found = report.violations.find((v) => v.code === 'email_mismatch');
@@ -84,7 +83,7 @@ async function corruptedRun(orgshift: Orgshift): Promise<AuditReport> {
     return report;
   } finally {
     await sql`update users u set email = l.email from legacy_users l where u.id = ${id} and l.id = u.id::text`.execute(
-      orgshift.db.kysely,
+      internalsOf(orgshift).db.kysely,
     );
   }
 }
@@ -117,7 +116,7 @@ export async function run() {
   const bench = await createBenchDatabase('audit');
   const orgshift = await open(bench.config(), { migrate: true });
   try {
-    const buildSeconds = await build(orgshift);
+    const buildSeconds = await build(bench.url);
     await orgshift.audit();
     const load = os.loadavg()[0]?.toFixed(1) ?? '?';
     const runs: AuditReport[] = [];

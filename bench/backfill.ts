@@ -13,12 +13,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { loadConfig } from '../src/config/config.js';
-import { ident } from '../src/db/database.js';
-import type { LegacySchema } from '../src/db/legacy-schema.js';
-import { open } from '../src/orgshift.js';
+import { internalsOf, open } from '../src/orgshift.js';
 import { type BenchDatabase, createBenchDatabase } from './support/bench-db.js';
+import { DEMO_LAYOUT, type DemoLayout, ident } from './support/demo-layout.js';
 import { machineLine, median, table, withSpread } from './support/stats.js';
 
 const USERS = Number(process.env.ORGSHIFT_BENCH_BACKFILL_USERS ?? 100_000);
@@ -36,7 +36,7 @@ const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
  * sees), so the baseline copies the legacy ciphertext as it is: it does less
  * work than a real migration, which makes the ratio conservative.
  */
-export function setBasedMigrationSql(legacy: LegacySchema): string[] {
+export function setBasedMigrationSql(legacy: DemoLayout): string[] {
   const c = legacy.columns;
   const l = ident(legacy.usersTable);
   const id = `l.${ident(c.id)}`;
@@ -95,14 +95,14 @@ async function seedTemplate(label: string, users: number, dependents: number): P
   const orgshift = await open(bench.config(), { migrate: true });
   try {
     await orgshift.seed({ users, dependents, batchSize: 5_000 });
-    if (orgshift.db.dialect === 'postgres') await orgshift.db.pool.query('vacuum analyze');
+    await sql`vacuum analyze`.execute(internalsOf(orgshift).db.kysely);
   } finally {
     await orgshift.close();
   }
   return bench;
 }
 
-async function runBaseline(copy: Copy, legacy: LegacySchema): Promise<number> {
+async function runBaseline(copy: Copy, legacy: DemoLayout): Promise<number> {
   const client = new pg.Client({ connectionString: copy.url });
   await client.connect();
   try {
@@ -214,7 +214,7 @@ interface Measurements {
   readonly single: BackfillRun[];
 }
 
-async function throughputRounds(template: BenchDatabase, legacy: LegacySchema): Promise<Measurements> {
+async function throughputRounds(template: BenchDatabase, legacy: DemoLayout): Promise<Measurements> {
   const subjects: Subject[] = ['set-based SQL', 'backfill, 1 process', 'backfill, 2 processes'];
   const rates = new Map<Subject, number[]>();
   const single: BackfillRun[] = [];
@@ -270,7 +270,7 @@ function rssAlong(run: BackfillRun): string {
   return marks.join(', ');
 }
 
-function render(m: Measurements, large: LargeRun | null, legacy: LegacySchema, load: string): string {
+function render(m: Measurements, large: LargeRun | null, legacy: DemoLayout, load: string): string {
   const base = median(m.rates.get('set-based SQL') ?? []);
   const rows = [...m.rates].map(([subject, rates]) => [
     subject,
@@ -344,7 +344,7 @@ Noise: load average ${load} when the rounds started; the ranges above are the sp
 export async function run() {
   const load = os.loadavg()[0]?.toFixed(1) ?? '?';
   const template = await seedTemplate('backfill', USERS, DEPENDENTS);
-  const legacy = template.config().legacy;
+  const legacy = DEMO_LAYOUT;
   let measurements: Measurements;
   try {
     measurements = await throughputRounds(template, legacy);

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { sql } from 'kysely';
-import { open } from '../src/orgshift.js';
+import { internalsOf, open } from '../src/orgshift.js';
 import { createBenchDatabase } from './support/bench-db.js';
 import { machineLine, ms, percentile, table } from './support/stats.js';
 
@@ -56,14 +56,14 @@ export async function run() {
     const modes = [...Array.from({ length: REPEATS }, () => 'orgshift'), 'openhands'];
     await orgshift.seed({ users: 3 * modes.length, dependents: 3 });
     const ids = (
-      await sql<{ id: string }>`select id from legacy_users order by id`.execute(orgshift.db.kysely)
+      await sql<{ id: string }>`select id from legacy_users order by id`.execute(internalsOf(orgshift).db.kysely)
     ).rows.map((r) => r.id);
     for (const [i, mode] of modes.entries()) {
       const [id, ...warmIds] = ids.slice(3 * i, 3 * i + 3) as [string, string, string];
       const result = await herd(mode, id, warmIds, { ...bench.env });
       const migrations = await sql<{
         n: string;
-      }>`select count(*) as n from org_members where user_id = ${id}::uuid`.execute(orgshift.db.kysely);
+      }>`select count(*) as n from org_members where user_id = ${id}::uuid`.execute(internalsOf(orgshift).db.kysely);
       const p50 = percentile(result.latencies, 50);
       const p99 = percentile(result.latencies, 99);
       rows.push([

@@ -1,11 +1,12 @@
+import { sql } from 'kysely';
+import pg from 'pg';
 /**
  * Hot path (DESIGN §7): getUser on migrated users against a bare primary-key
  * select of the users row through the same kind of pool, at concurrency 1 and
  * 16, PostgreSQL + Redis lock. Rounds are interleaved so drift hits every
  * subject alike.
  */
-import type pg from 'pg';
-import { type Orgshift, open } from '../src/orgshift.js';
+import { internalsOf, type Orgshift, open } from '../src/orgshift.js';
 import { createBenchDatabase } from './support/bench-db.js';
 import { machineLine, median, table, throughput, withSpread } from './support/stats.js';
 
@@ -37,28 +38,30 @@ export async function run() {
   const bench = await createBenchDatabase('hot');
   const orgshift = await open(bench.config(), { migrate: true });
   const always = await open(bench.config(), { lockMode: 'always' });
+  let pool: pg.Pool | undefined;
   try {
     await orgshift.seed({ users: USERS, dependents: 1 });
-    const ids = (await orgshift.db.kysely.selectFrom('users').select('id').execute()).map((r) => r.id);
-    if (orgshift.db.dialect !== 'postgres') throw new Error('postgres only');
-    const legacy = await orgshift.db.pool.query<{ id: string }>('select id from legacy_users');
+    const db = internalsOf(orgshift).db;
+    if (db.sql.name !== 'postgres') throw new Error('postgres only');
+    const legacy = await sql<{ id: string }>`select id from legacy_users`.execute(db.kysely);
     await migrateAll(
       orgshift,
       legacy.rows.map((r) => r.id),
     );
     // Fresh tables have no statistics yet; production tables do.
-    await orgshift.db.pool.query('analyze');
-    const userIds = ids.length > 0 ? ids : legacy.rows.map((r) => r.id);
-    const pool = orgshift.db.pool;
+    await sql`analyze`.execute(db.kysely);
+    const userIds = legacy.rows.map((r) => r.id);
+    pool = new pg.Pool({ connectionString: bench.url, max: 10 });
+    const named = db.prepare('select * from users where id = $1');
     const subjects: Subject[] = [
-      { name: 'bare PK select (unnamed)', op: (id) => pool.query('select * from users where id = $1', [id]) },
       {
-        name: 'bare PK select (named prepared)',
-        op: (id) => pool.query({ name: 'bench_bare', text: 'select * from users where id = $1', values: [id] }),
+        name: 'bare PK select (unnamed)',
+        op: (id) => (pool as pg.Pool).query('select * from users where id = $1', [id]),
       },
+      { name: 'bare PK select (named prepared)', op: (id) => named.all([id]) },
       { name: 'getUser (on-miss, json, verified)', op: (id) => orgshift.getUser(id) },
       { name: 'getUser lockMode always (Redis lock)', op: (id) => always.getUser(id) },
-      { name: 'OpenHands-style loader (2 unprepared queries, no lock)', op: openHandsLoader(pool) },
+      { name: 'OpenHands-style loader (2 unprepared queries, no lock)', op: openHandsLoader(pool as pg.Pool) },
     ];
     const results = new Map<string, number[]>();
     for (const concurrency of [1, 16]) {
@@ -78,6 +81,7 @@ export async function run() {
     }
     return { name: 'hot-path', markdown: render(subjects, results) };
   } finally {
+    await pool?.end();
     await always.close();
     await orgshift.close();
     await bench.drop();

@@ -18,7 +18,7 @@ import { loadConfig } from '../src/config/config.js';
 import { createServer } from '../src/http/create-server.js';
 import { createLogger } from '../src/http/logger.js';
 import { createMetrics } from '../src/http/metrics.js';
-import { type Orgshift, open } from '../src/orgshift.js';
+import { internalsOf, type Orgshift, open } from '../src/orgshift.js';
 import { createBenchDatabase } from './support/bench-db.js';
 import { machineLine, table } from './support/stats.js';
 
@@ -52,17 +52,14 @@ interface Measurement {
 async function serveChild(): Promise<void> {
   const metrics = createMetrics();
   const orgshift = await open(loadConfig(), { observer: metrics.observer });
-  if (orgshift.db.dialect !== 'postgres') throw new Error('the HTTP load benchmark needs PostgreSQL');
-  const pool = orgshift.db.pool;
+  const db = internalsOf(orgshift).db;
+  if (db.sql.name !== 'postgres') throw new Error('the HTTP load benchmark needs PostgreSQL');
+  const bare = db.prepare('select * from users where id = $1');
   // Access logs off for both subjects: this measures the route, not pino's stdout.
   const app = await createServer(orgshift, { metrics, logger: createLogger({ level: 'warn' }) });
   app.get<{ Params: { id: string } }>('/bare/users/:id', async (request) => {
-    const result = await pool.query({
-      name: 'bench_bare_user',
-      text: 'select * from users where id = $1',
-      values: [request.params.id],
-    });
-    return result.rows[0];
+    const rows = await bare.all([request.params.id]);
+    return rows[0];
   });
   // Splits the gap: directory cost (this vs the PK select) and HTTP-layer cost (production route vs this).
   app.get<{ Params: { id: string } }>('/bare/get-user/:id', (request) => orgshift.getUser(request.params.id));
@@ -161,7 +158,7 @@ export async function run() {
   let server: { child: ChildProcess; url: string } | undefined;
   try {
     await orgshift.seed({ users: USERS, dependents: 1 });
-    const rows = await sql<{ id: string }>`select id from legacy_users`.execute(orgshift.db.kysely);
+    const rows = await sql<{ id: string }>`select id from legacy_users`.execute(internalsOf(orgshift).db.kysely);
     const ids = rows.rows.map((r) => r.id);
     await migrateAll(orgshift, ids);
     server = await startServerChild(bench.env);

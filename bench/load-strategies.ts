@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { createUserLoader, type LoadStrategy } from '../src/directory/load-user.js';
-import { type Orgshift, open } from '../src/orgshift.js';
+import { internalsOf, type Orgshift, open } from '../src/orgshift.js';
 import { createBenchDatabase } from './support/bench-db.js';
 import { machineLine, median, table, throughput, withSpread } from './support/stats.js';
 
@@ -19,11 +19,13 @@ async function userWithMemberships(orgshift: Orgshift, id: string, n: number) {
   await orgshift.getUser(id);
   if (n <= 1) return;
   await sql`insert into orgs (id, kind, name)
-    select gen_random_uuid(), 'team', 'team ' || g from generate_series(1, ${n - 1}) g`.execute(orgshift.db.kysely);
+    select gen_random_uuid(), 'team', 'team ' || g from generate_series(1, ${n - 1}) g`.execute(
+    internalsOf(orgshift).db.kysely,
+  );
   await sql`insert into org_members (org_id, user_id, role_id, status)
     select o.id, ${id}::uuid, 3, 'active' from orgs o
     where o.kind = 'team' and not exists (select 1 from org_members m where m.org_id = o.id)`.execute(
-    orgshift.db.kysely,
+    internalsOf(orgshift).db.kysely,
   );
 }
 
@@ -33,11 +35,11 @@ export async function run() {
   try {
     await orgshift.seed({ users: SIZES.length, dependents: 0 });
     const ids = (
-      await sql<{ id: string }>`select id from legacy_users order by id`.execute(orgshift.db.kysely)
+      await sql<{ id: string }>`select id from legacy_users order by id`.execute(internalsOf(orgshift).db.kysely)
     ).rows.map((r) => r.id);
     for (const [i, n] of SIZES.entries()) await userWithMemberships(orgshift, ids[i] as string, n);
-    await sql`analyze`.execute(orgshift.db.kysely);
-    const loaders = STRATEGIES.map((s) => createUserLoader(orgshift.db, s));
+    await sql`analyze`.execute(internalsOf(orgshift).db.kysely);
+    const loaders = STRATEGIES.map((s) => createUserLoader(internalsOf(orgshift).db, internalsOf(orgshift).sql, s));
     const results = new Map<string, number[]>();
     for (const [i, n] of SIZES.entries()) {
       const id = ids[i] as string;

@@ -17,7 +17,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { loadConfig } from '../src/config/config.js';
 import { SecretCipher } from '../src/crypto/secret-cipher.js';
-import { type Orgshift, open } from '../src/orgshift.js';
+import { internalsOf, type Orgshift, open } from '../src/orgshift.js';
 import { FAULT_KINDS, type FaultKind, FaultLog, pauseRedis, terminateServiceConnections } from './faults.js';
 import { driveLoad } from './load.js';
 import { freePort, type Managed, ProcessSet, waitForHttp } from './processes.js';
@@ -176,7 +176,7 @@ async function main(): Promise<number> {
 async function legacySecrets(orgshift: Orgshift, env: Record<string, string>) {
   const cipher = new SecretCipher(Buffer.from(String(env.ORGSHIFT_LEGACY_KEY), 'base64'));
   const rows = await sql<{ id: string; api_key_enc: string | null }>`
-    select id, api_key_enc from legacy_users`.execute(orgshift.db.kysely);
+    select id, api_key_enc from legacy_users`.execute(internalsOf(orgshift).db.kysely);
   const plaintexts = new Set(
     rows.rows.filter((r) => r.api_key_enc !== null).map((r) => cipher.decrypt(String(r.api_key_enc), r.id)),
   );
@@ -220,7 +220,7 @@ async function prove(orgshift: Orgshift, ids: readonly string[]): Promise<Proof>
   const counts = await sql<Record<string, string>>`
     select (select count(*) from legacy_users where migrated_at is not null) as legacy_migrated,
            (select count(*) from users) as users, (select count(*) from orgs) as orgs,
-           (select count(*) from org_members) as memberships`.execute(orgshift.db.kysely);
+           (select count(*) from org_members) as memberships`.execute(internalsOf(orgshift).db.kysely);
   const row = counts.rows[0] ?? {};
   const [legacyMigrated, users, orgs, memberships] = ['legacy_migrated', 'users', 'orgs', 'memberships'].map((k) =>
     Number(row[k]),

@@ -85,7 +85,10 @@ export class LegacyKeyDuplicateError extends OrgshiftError {
     readonly userId: string,
     readonly rows: number,
   ) {
-    super('legacy_key_duplicate', `${rows} legacy rows share the user key ${userId}; repair them before this user can migrate`);
+    super(
+      'legacy_key_duplicate',
+      `${rows} legacy rows share the user key ${userId}; repair them before this user can migrate`,
+    );
   }
 }
 

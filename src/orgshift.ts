@@ -118,7 +118,10 @@ export async function open(config: OrgshiftConfig = loadConfig(), options: OpenO
  * `db migrate` without opening the rest: the map may not resolve yet (a
  * marker column the migration is about to add), so nothing here needs it to.
  */
-export async function migrateDatabase(config: OrgshiftConfig, options: { readonly dryRun?: boolean } = {}): Promise<MigrateReport> {
+export async function migrateDatabase(
+  config: OrgshiftConfig,
+  options: { readonly dryRun?: boolean } = {},
+): Promise<MigrateReport> {
   const db = openDatabase(config.database);
   try {
     return await migrateWith(db, config, config.map.model, options.dryRun);
@@ -164,11 +167,15 @@ async function resolve(db: Database, model: MapModel): Promise<ResolvedMap> {
 async function ownerRoleValue(db: Database, m: MapSql): Promise<unknown> {
   const role = m.model.membership.role;
   if (role.kind === 'column') return role.owner;
-  const result = await sql<{ id: unknown }>`select ${sql.raw(m.col('r', role.id))} as id from ${sql.raw(m.roles as string)} r
+  const result = await sql<{
+    id: unknown;
+  }>`select ${sql.raw(m.col('r', role.id))} as id from ${sql.raw(m.roles as string)} r
     where ${sql.raw(m.col('r', role.name))} = ${role.owner}`.execute(db.kysely);
   const id = result.rows[0]?.id;
   if (id === undefined) {
-    throw new SchemaInvalidError(`the roles table ${m.roles} has no row named "${role.owner}" (target.membership.role.owner)`);
+    throw new SchemaInvalidError(
+      `the roles table ${m.roles} has no row named "${role.owner}" (target.membership.role.owner)`,
+    );
   }
   return id;
 }
@@ -209,13 +216,18 @@ function assemble(
     createUser: (input: NewUser) => guard(() => users.createUser(input)),
     status: () => guard(() => status(db, m)),
     health: () => health(db, locks),
-    migrateSchema: (request?: { readonly dryRun?: boolean }) => guard(() => migrateWith(db, config, config.map.model, request?.dryRun)),
+    migrateSchema: (request?: { readonly dryRun?: boolean }) =>
+      guard(() => migrateWith(db, config, config.map.model, request?.dryRun)),
     checkSchema: () => guard(async () => (await inspectMap(config.map.model, db.catalog)).problems),
     seed: (seedOptions: SeedOptions) => guard(() => seed(migration, seedOptions)),
     backfill: (backfillOptions?: BackfillOptions) => guard(() => backfill(migration, backfillOptions)),
     audit: (auditOptions?: AuditOptions) => guard(() => audit(db, m, auditOptions)),
     rollbackUser: (id: string, request?: RollbackRequest) =>
-      guard(() => rollbackUser(migration, { locks, ttlMs: config.lockTtlMs, waitMs: config.lockWaitMs }, id, { dryRun: request?.dryRun })),
+      guard(() =>
+        rollbackUser(migration, { locks, ttlMs: config.lockTtlMs, waitMs: config.lockWaitMs }, id, {
+          dryRun: request?.dryRun,
+        }),
+      ),
     async close() {
       if (ownsLocks) await locks.close().catch(() => undefined);
       await db.close();

@@ -46,7 +46,10 @@ export async function withOrgshift(
 }
 
 /** Runs a command that needs only the configuration (it opens what it needs itself), turning errors into exit codes. */
-export async function withConfig(options: CommandOptions, command: (config: OrgshiftConfig) => Promise<number>): Promise<void> {
+export async function withConfig(
+  options: CommandOptions,
+  command: (config: OrgshiftConfig) => Promise<number>,
+): Promise<void> {
   const config = configOrExit(options);
   if (config === undefined) return;
   try {

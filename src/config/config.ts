@@ -114,7 +114,9 @@ const DEMO_KEYS: Readonly<Record<string, string>> = Object.freeze({
  * never the value). The demo keys fill in only on SQLite.
  */
 function keysFrom(env: NodeJS.ProcessEnv, map: LoadedMap, database: DatabaseConfig): KeyConfig {
-  const names = new Set(Object.values(map.map.codecs ?? {}).flatMap((codec) => ('key' in codec ? [codec.key.env] : [])));
+  const names = new Set(
+    Object.values(map.map.codecs ?? {}).flatMap((codec) => ('key' in codec ? [codec.key.env] : [])),
+  );
   const values: Record<string, string | undefined> = {};
   let demo = false;
   for (const name of names) {
@@ -125,7 +127,8 @@ function keysFrom(env: NodeJS.ProcessEnv, map: LoadedMap, database: DatabaseConf
     }
     const fallback = DEMO_KEYS[name];
     if (fallback === undefined) throw new ConfigError(name, `is required by the schema map's codecs`);
-    if (database.kind !== 'sqlite') throw new ConfigError(name, 'is required with PostgreSQL (demo keys are for SQLite only)');
+    if (database.kind !== 'sqlite')
+      throw new ConfigError(name, 'is required with PostgreSQL (demo keys are for SQLite only)');
     values[name] = fallback;
     demo = true;
   }

@@ -63,7 +63,11 @@ export interface Database {
    * through the FROM item it is handed, as one unit inside `trx`; returns the
    * rows the `counted` statement changed.
    */
-  runSetWrites(trx: Executor, payload: string, build: (source: RawBuilder<unknown>) => readonly SetWrite[]): Promise<number>;
+  runSetWrites(
+    trx: Executor,
+    payload: string,
+    build: (source: RawBuilder<unknown>) => readonly SetWrite[],
+  ): Promise<number>;
   /** How a transaction whose COMMIT went unanswered ended ('committed' where that can never be in doubt). */
   transactionOutcome(transactionId: string, signal: AbortSignal): Promise<CommitOutcome>;
   /** Refreshes the planner's statistics of these tables (quoted names), giving up quickly on a lock. */

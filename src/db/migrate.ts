@@ -36,13 +36,19 @@ class DryRun extends Error {
  * PostgreSQL a failure leaves nothing behind. Idempotent, and safe from
  * several processes at once (they queue on a lock).
  */
-export async function migrateSchema(db: Database, model: MapModel, options: MigrateOptions = {}): Promise<MigrateReport> {
+export async function migrateSchema(
+  db: Database,
+  model: MapModel,
+  options: MigrateOptions = {},
+): Promise<MigrateReport> {
   try {
     return await db.writeTransaction(async (trx) => {
       if (db.sql.migrationLock !== null) await sql.raw(db.sql.migrationLock).execute(trx);
       await options.before?.(trx);
       await sql.raw(versionsTable(db.sql)).execute(trx);
-      const done = new Set((await sql<{ name: string }>`select name from ${sql.raw(VERSIONS_TABLE)}`.execute(trx)).rows.map((r) => r.name));
+      const done = new Set(
+        (await sql<{ name: string }>`select name from ${sql.raw(VERSIONS_TABLE)}`.execute(trx)).rows.map((r) => r.name),
+      );
       const applied: string[] = [];
       for (const step of OWN_SCHEMA) {
         if (done.has(step.name)) continue;
@@ -71,8 +77,10 @@ async function optInChanges(db: Database, trx: Executor, model: MapModel): Promi
   const legacy = catalog.get(model.legacy.table);
   if (marker.type !== 'derived' && marker.add && legacy !== undefined) {
     const type = marker.type === 'timestamp' ? d.types.timestamp : d.types.boolean;
-    if (columnOf(legacy, marker.column) === undefined) changes.push(d.addColumn(d.table(model.legacy.table), d.quote(marker.column), type));
-    const pending = marker.type === 'timestamp' ? `${d.quote(marker.column)} is null` : `${d.quote(marker.column)} is not true`;
+    if (columnOf(legacy, marker.column) === undefined)
+      changes.push(d.addColumn(d.table(model.legacy.table), d.quote(marker.column), type));
+    const pending =
+      marker.type === 'timestamp' ? `${d.quote(marker.column)} is null` : `${d.quote(marker.column)} is not true`;
     // Lets the backfill page through the pending tail without scanning the migrated head.
     changes.push(
       `create index if not exists ${indexName(model.legacy.table, 'pending')} on ${d.table(model.legacy.table)} (${d.quote(model.legacy.key.column)}) where ${pending}`,
@@ -86,10 +94,18 @@ async function optInChanges(db: Database, trx: Executor, model: MapModel): Promi
     if (table === undefined || orgId === undefined) continue;
     const column = d.quote(dependent.org.column);
     if (columnOf(table, dependent.org.column) === undefined) {
-      changes.push(d.addColumn(d.table(dependent.table), column, `${orgId.type} references ${d.table(model.org.table)} (${d.quote(model.org.id.column)})`));
+      changes.push(
+        d.addColumn(
+          d.table(dependent.table),
+          column,
+          `${orgId.type} references ${d.table(model.org.table)} (${d.quote(model.org.id.column)})`,
+        ),
+      );
     }
     if (!hasIndexOn(table, [dependent.org.column])) {
-      changes.push(`create index if not exists ${indexName(dependent.table, dependent.org.column)} on ${d.table(dependent.table)} (${column})`);
+      changes.push(
+        `create index if not exists ${indexName(dependent.table, dependent.org.column)} on ${d.table(dependent.table)} (${column})`,
+      );
     }
   }
   return changes;
@@ -97,6 +113,9 @@ async function optInChanges(db: Database, trx: Executor, model: MapModel): Promi
 
 /** Short, stable and orgshift's own: `orgshift_<hash>`, within every database's name limit. */
 function indexName(table: QualifiedName, what: string): string {
-  const hash = createHash('sha1').update(`${table.schema ?? ''}.${table.name}.${what}`).digest('hex').slice(0, 12);
+  const hash = createHash('sha1')
+    .update(`${table.schema ?? ''}.${table.name}.${what}`)
+    .digest('hex')
+    .slice(0, 12);
   return `orgshift_${what === 'pending' ? 'pending' : 'org'}_${hash}`;
 }

@@ -25,7 +25,10 @@ export async function insertNativeUser(ctx: MigrationContext, input: NewUser): P
   try {
     await ctx.db.writeTransaction(async (trx) => {
       const m = ctx.sql;
-      const taken = await sql`select 1 as found from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} = ${input.id}`.execute(trx);
+      const taken =
+        await sql`select 1 as found from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} = ${input.id}`.execute(
+          trx,
+        );
       if (taken.rows.length > 0) throw new UserExistsError(input.id);
       await writeNativeUser(trx, ctx, planned);
     });
@@ -33,7 +36,10 @@ export async function insertNativeUser(ctx: MigrationContext, input: NewUser): P
   } catch (error) {
     if (ctx.db.classifyError(error) === 'unique') throw new UserExistsError(input.id);
     if (ctx.db.classifyError(error) === 'not-null') {
-      throw new OrgshiftError('invalid_input', 'the user table requires a value orgshift cannot give a native sign-up (a NOT NULL column without a default)');
+      throw new OrgshiftError(
+        'invalid_input',
+        'the user table requires a value orgshift cannot give a native sign-up (a NOT NULL column without a default)',
+      );
     }
     throw translateDatabaseError(ctx.db, error);
   }
@@ -53,10 +59,25 @@ function planNative(ctx: MigrationContext, input: NewUser): PlannedUser {
   const refused = plan.refused[0];
   if (refused !== undefined) throw refused.error;
   const planned = plan.users[0] as PlannedUser;
-  const user: Record<string, unknown> = { ...(planned.payload.u as Record<string, unknown>) };
+  const user: Record<string, unknown> = withoutNulls(planned.payload.u);
   if (model.user.email) user[model.user.email] = input.email;
   if (model.user.displayName) user[model.user.displayName] = displayName;
   // A native user was never migrated: the target's migration time stays empty.
-  if (model.user.migratedAt) user[model.user.migratedAt] = null;
-  return Object.freeze({ ...planned, user, payload: Object.freeze({ ...planned.payload, u: user }) });
+  if (model.user.migratedAt) delete user[model.user.migratedAt];
+  const payload = {
+    ...planned.payload,
+    o: withoutNulls(planned.payload.o),
+    m: withoutNulls(planned.payload.m),
+    u: user,
+  };
+  return Object.freeze({ ...planned, user, payload: Object.freeze(payload) });
+}
+
+/**
+ * A native user has no legacy row: values the map reads from one come out
+ * NULL, and are left out so that the database's defaults apply (a migration,
+ * by contrast, writes a legacy NULL as NULL).
+ */
+function withoutNulls(group: unknown): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(group as Record<string, unknown>).filter(([, value]) => value !== null));
 }

@@ -28,9 +28,21 @@ export class UserDecoder {
     return Object.freeze({
       id: String(head.key),
       user,
-      currentOrg: this.#org(head.current_org_found, head.current_org_kind, head.current_org_name, head.current_org_owner, head),
+      currentOrg: this.#org(
+        head.current_org_found,
+        head.current_org_kind,
+        head.current_org_name,
+        head.current_org_owner,
+        head,
+      ),
       memberships: Object.freeze(user === null ? [] : sortMemberships([...memberships], personalOrgId)),
-      personalOrg: this.#org(head.personal_org_id, head.personal_org_kind, head.personal_org_name, String(head.key), head),
+      personalOrg: this.#org(
+        head.personal_org_id,
+        head.personal_org_kind,
+        head.personal_org_name,
+        String(head.key),
+        head,
+      ),
       personalOrgMemberCount: Number(head.personal_member_count ?? 0),
       legacy: Object.freeze({
         rows: Number(head.legacy_rows ?? 0),
@@ -67,7 +79,8 @@ export class UserDecoder {
     const role = this.#model.membership.role;
     const name = text(item.roleName);
     const found = item.roleFound !== null && item.roleFound !== undefined;
-    const rank = role.kind === 'table' ? nullableNumber(item.roleRank) : name === null ? null : (role.ranks[name] ?? null);
+    const rank =
+      role.kind === 'table' ? nullableNumber(item.roleRank) : name === null ? null : (role.ranks[name] ?? null);
     return Object.freeze({
       orgId: String(item.orgId),
       status: item.status === null || item.status === undefined ? this.#activeStatus() : String(item.status),
@@ -83,7 +96,9 @@ export class UserDecoder {
 
   #userFrom(head: Row): UserRecord | null {
     if (head.user_id === null || head.user_id === undefined) return null;
-    const migratedAt = toNullableDate(head.user_migrated_at) ?? (isTrue(head.legacy_marked) ? toNullableDate(head.legacy_marked_at) : null);
+    const migratedAt =
+      toNullableDate(head.user_migrated_at) ??
+      (isTrue(head.legacy_marked) ? toNullableDate(head.legacy_marked_at) : null);
     return Object.freeze({
       id: String(head.key),
       email: text(head.email),
@@ -100,13 +115,18 @@ export class UserDecoder {
   #org(id: unknown, kind: unknown, name: unknown, owner: unknown, head: Row): OrgRecord | null {
     if (id === null || id === undefined) return null;
     const orgId = String(id);
-    return Object.freeze({ id: orgId, kind: this.#kindOf(orgId, kind, owner, head), name: name === null || name === undefined ? orgId : String(name) });
+    return Object.freeze({
+      id: orgId,
+      kind: this.#kindOf(orgId, kind, owner, head),
+      name: name === null || name === undefined ? orgId : String(name),
+    });
   }
 
   #kindOf(orgId: string, kind: unknown, owner: unknown, head: Row): OrgKind {
     const spec = this.#model.org.kind;
     if (spec !== null) return sameScalar(kind, spec.personal) ? 'personal' : 'team';
-    if (this.#model.org.owner !== null) return owner !== null && owner !== undefined && String(owner) === String(head.key) ? 'personal' : 'team';
+    if (this.#model.org.owner !== null)
+      return owner !== null && owner !== undefined && String(owner) === String(head.key) ? 'personal' : 'team';
     return orgId === text(head.personal_org_id) ? 'personal' : 'team';
   }
 }
@@ -170,6 +190,10 @@ export function isTrue(value: unknown): boolean {
 /** A kind value as the database returned it against the map's scalar (booleans come back as 0/1 on SQLite). */
 export function sameScalar(value: unknown, expected: Scalar): boolean {
   if (value === null || value === undefined) return false;
-  if (typeof expected === 'boolean') return isTrue(value) === expected && (expected || value === false || value === 0 || value === '0' || value === 'f' || value === 'false');
+  if (typeof expected === 'boolean')
+    return (
+      isTrue(value) === expected &&
+      (expected || value === false || value === 0 || value === '0' || value === 'f' || value === 'false')
+    );
   return String(value) === String(expected);
 }

@@ -117,14 +117,16 @@ function roleColumns(m: MapSql): { found: string; name: string; rank: string } {
 function membershipFrom(m: MapSql): string {
   const model = m.model;
   const role = model.membership.role;
-  const roles = role.kind === 'table' ? `\n  left join ${m.roles} r on ${m.col('r', role.id)} = ${m.col('m', role.column)}` : '';
+  const roles =
+    role.kind === 'table' ? `\n  left join ${m.roles} r on ${m.col('r', role.id)} = ${m.col('m', role.column)}` : '';
   return `${m.membership} m${roles}\n  left join ${m.org} o on ${m.col('o', model.org.id.column)} = ${m.col('m', model.membership.org)}`;
 }
 
 function membershipJoins(m: MapSql, on: string, join: string): string {
   const model = m.model;
   const role = model.membership.role;
-  const roles = role.kind === 'table' ? `\nleft join ${m.roles} r on ${m.col('r', role.id)} = ${m.col('m', role.column)}` : '';
+  const roles =
+    role.kind === 'table' ? `\nleft join ${m.roles} r on ${m.col('r', role.id)} = ${m.col('m', role.column)}` : '';
   return `${join} ${m.membership} m on ${on}${roles}\nleft join ${m.org} o on ${m.col('o', model.org.id.column)} = ${m.col('m', model.membership.org)}`;
 }
 

@@ -26,7 +26,11 @@ export function createUserLoader(db: Database, m: MapSql, strategy: LoadStrategy
     case 'join':
       return { strategy, load: joinLoad(db.prepare(queries.join), decoder), loadMany };
     case 'select-in':
-      return { strategy, load: selectInLoad(db.prepare(queries.headOnly), db.prepare(queries.memberships), decoder), loadMany };
+      return {
+        strategy,
+        load: selectInLoad(db.prepare(queries.headOnly), db.prepare(queries.memberships), decoder),
+        loadMany,
+      };
   }
 }
 
@@ -44,7 +48,10 @@ function joinLoad(query: PreparedQuery, decoder: UserDecoder) {
     const rows = await query.all([key]);
     const head = firstRow(rows, key);
     const memberships = rows.filter((row) => row.m_orgId !== null && row.m_orgId !== undefined);
-    return decoder.fromHead(head, memberships.map((row) => decoder.membershipFromFlat(row, head)));
+    return decoder.fromHead(
+      head,
+      memberships.map((row) => decoder.membershipFromFlat(row, head)),
+    );
   };
 }
 
@@ -52,6 +59,9 @@ function selectInLoad(head: PreparedQuery, members: PreparedQuery, decoder: User
   return async (key: string) => {
     const row = firstRow(await head.all([key]), key);
     const memberships = row.user_id === null || row.user_id === undefined ? [] : await members.all([key]);
-    return decoder.fromHead(row, memberships.map((r) => decoder.membershipFromFlat(r, row)));
+    return decoder.fromHead(
+      row,
+      memberships.map((r) => decoder.membershipFromFlat(r, row)),
+    );
   };
 }

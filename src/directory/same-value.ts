@@ -24,7 +24,8 @@ export function sameValue(expected: unknown, actual: unknown, family: TypeFamily
     case 'jsonb':
       return canonical(parsed(expected)) === canonical(parsed(actual));
     default:
-      if (typeof expected === 'object' || typeof actual === 'object') return canonical(parsed(expected)) === canonical(parsed(actual));
+      if (typeof expected === 'object' || typeof actual === 'object')
+        return canonical(parsed(expected)) === canonical(parsed(actual));
       if (typeof expected === 'boolean') return truthy(expected) === truthy(actual);
       return String(expected) === String(actual);
   }

@@ -6,8 +6,8 @@ import { type AfterWrites, migrateUser } from '../migration/migrate.js';
 import type { MigrationContext } from '../migration/migration-context.js';
 import type { PlannedUser } from '../migration/plan.js';
 import { parseUserKey } from '../schema-map/user-key.js';
-import { loadState } from './decode-user.js';
 import { insertNativeUser, type NewUser } from './create-user.js';
+import { loadState } from './decode-user.js';
 import { MigrationFailedError } from './errors.js';
 import { createUserLoader, type LoadStrategy, type UserLoader } from './load-user.js';
 import { type LazyEntity, LockLoadVerify, type LockMode, type Snapshot } from './lock-load-verify.js';
@@ -82,7 +82,11 @@ export class UserDirectory {
     const violations = await verifyDeep(this.#ctx, this.#structure, loaded).catch((error: unknown) => {
       throw translateDatabaseError(this.#ctx.db, error);
     });
-    return { ok: violations.length === 0, state: loaded.legacy.rows > 0 && !this.#native(loaded) ? 'migrated' : 'native', violations };
+    return {
+      ok: violations.length === 0,
+      state: loaded.legacy.rows > 0 && !this.#native(loaded) ? 'migrated' : 'native',
+      violations,
+    };
   }
 
   /** A native sign-up under the same lock and invariants as a migration. */
@@ -91,7 +95,10 @@ export class UserDirectory {
     if (typeof input.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(input.email) || input.email.length > 320) {
       throw new OrgshiftError('invalid_input', 'email must look like an address');
     }
-    const lease = await this.#locks.acquire(userLockKey(key), { ttlMs: this.#options.ttlMs, waitMs: this.#options.waitMs });
+    const lease = await this.#locks.acquire(userLockKey(key), {
+      ttlMs: this.#options.ttlMs,
+      waitMs: this.#options.waitMs,
+    });
     try {
       const planned = await insertNativeUser(this.#ctx, { ...input, id: key });
       await this.#options.afterSignUp?.(this.#ctx.db.kysely, [planned]);
@@ -133,7 +140,9 @@ export class UserDirectory {
     const state = loadState(loaded, this.#inPlace);
     if (state === 'unmigrated' && loaded.legacy.rows > 1) {
       const error = new LegacyKeyDuplicateError(loaded.id, loaded.legacy.rows);
-      void recordFailure(this.#ctx.db, { subject: loaded.id, code: error.code, message: error.message }).catch(() => undefined);
+      void recordFailure(this.#ctx.db, { subject: loaded.id, code: error.code, message: error.message }).catch(
+        () => undefined,
+      );
       throw error;
     }
     return state === 'present' ? { state, value: loaded } : { state };
@@ -150,10 +159,15 @@ export class UserDirectory {
       );
     } catch (error) {
       this.#options.observer?.migration?.('failed', elapsed());
-      if (isOrgshiftError(error) && (error.code.startsWith('lock_') || error.code === 'database_unavailable')) throw error;
+      if (isOrgshiftError(error) && (error.code.startsWith('lock_') || error.code === 'database_unavailable'))
+        throw error;
       const reason = isOrgshiftError(error) ? error.code : 'unexpected database error';
       const code = isOrgshiftError(error) && error.code !== 'migration_failed' ? error.code : 'migration_failed';
-      await recordFailure(this.#ctx.db, { subject: key, code, message: isOrgshiftError(error) ? error.message : reason }).catch(() => undefined);
+      await recordFailure(this.#ctx.db, {
+        subject: key,
+        code,
+        message: isOrgshiftError(error) ? error.message : reason,
+      }).catch(() => undefined);
       if (isOrgshiftError(error) && error.code === 'legacy_key_duplicate') throw error;
       throw new MigrationFailedError(key, reason, { cause: error });
     }
@@ -165,7 +179,9 @@ export class UserDirectory {
       ...observer,
       verificationFailure: (key, codes) => {
         observer?.verificationFailure?.(key, codes);
-        recordFailure(this.#ctx.db, { subject: key, code: 'verification_failed', message: codes.join(',') }).catch(() => undefined);
+        recordFailure(this.#ctx.db, { subject: key, code: 'verification_failed', message: codes.join(',') }).catch(
+          () => undefined,
+        );
       },
     };
   }

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Row } from '../db/database.js';
-import type { MapSql } from '../db/map-sql.js';
 import { isOrgshiftError } from '../errors.js';
 import { type FieldContext, fieldValue, legacySecret } from '../migration/field-values.js';
 import type { MigrationContext } from '../migration/migration-context.js';
@@ -18,7 +17,11 @@ import { type Violation, type ViolationCode, violation } from './violations.js';
  * and compared in memory, never reported). Fields whose value is the
  * migration time are not compared.
  */
-export async function verifyDeep(ctx: MigrationContext, structure: StructureCheck, loaded: LoadedUser): Promise<Violation[]> {
+export async function verifyDeep(
+  ctx: MigrationContext,
+  structure: StructureCheck,
+  loaded: LoadedUser,
+): Promise<Violation[]> {
   const found = [...structure(loaded)];
   const user = loaded.user;
   if (user === null || loaded.legacy.rows === 0 || !isMigrated(ctx, loaded)) return found;
@@ -44,29 +47,50 @@ async function checkDependents(ctx: MigrationContext, key: string, orgId: string
     if (ref === null || ref === undefined) continue;
     if (d.org) {
       const stray = await countStray(ctx, d, table, ref, orgId);
-      if (stray > 0) found.push(violation('dependent_unmigrated', `${stray} row(s) of ${m.table(d.table)} not in org ${orgId}`));
+      if (stray > 0)
+        found.push(violation('dependent_unmigrated', `${stray} row(s) of ${m.table(d.table)} not in org ${orgId}`));
     }
     const copy = m.resolved.dependents[n]?.copy;
     if (d.copyTo && copy) {
       const missing = await countUncopied(ctx, d, table, copy, ref);
-      if (missing > 0) found.push(violation('dependent_unmigrated', `${missing} row(s) of ${m.table(d.table)} have no copy in ${m.table(d.copyTo.table)}`));
+      if (missing > 0)
+        found.push(
+          violation(
+            'dependent_unmigrated',
+            `${missing} row(s) of ${m.table(d.table)} have no copy in ${m.table(d.copyTo.table)}`,
+          ),
+        );
     }
   }
   return found;
 }
 
-async function countStray(ctx: MigrationContext, d: DependentModel, table: TableInfo, ref: unknown, orgId: string): Promise<number> {
+async function countStray(
+  ctx: MigrationContext,
+  d: DependentModel,
+  table: TableInfo,
+  ref: unknown,
+  orgId: string,
+): Promise<number> {
   const m = ctx.sql;
   const org = (d.org as NonNullable<DependentModel['org']>).column;
   const result = await sql<{ n: number | string }>`
     select count(*) as n from ${sql.raw(m.table(d.table))} d
     where ${sql.raw(m.col('d', d.userKey.column))} = ${m.param(ref, table, d.userKey.column)}
-      and (${sql.raw(m.col('d', org))} is null or ${sql.raw(m.col('d', org))} <> ${m.param(orgId, table, org)})`.execute(ctx.db.kysely);
+      and (${sql.raw(m.col('d', org))} is null or ${sql.raw(m.col('d', org))} <> ${m.param(orgId, table, org)})`.execute(
+    ctx.db.kysely,
+  );
   return Number(result.rows[0]?.n ?? 0);
 }
 
 /** Rows of the user with no copy carrying their conflict key (when the map says how copies are recognized). */
-async function countUncopied(ctx: MigrationContext, d: DependentModel, table: TableInfo, copy: TableInfo, ref: unknown): Promise<number> {
+async function countUncopied(
+  ctx: MigrationContext,
+  d: DependentModel,
+  table: TableInfo,
+  copy: TableInfo,
+  ref: unknown,
+): Promise<number> {
   const m = ctx.sql;
   const spec = d.copyTo as NonNullable<DependentModel['copyTo']>;
   const matches = spec.conflict.flatMap((name) => {
@@ -80,21 +104,34 @@ async function countUncopied(ctx: MigrationContext, d: DependentModel, table: Ta
   const result = await sql<{ n: number | string }>`
     select count(*) as n from ${sql.raw(m.table(d.table))} d
     where ${sql.raw(m.col('d', d.userKey.column))} = ${m.param(ref, table, d.userKey.column)}
-      and not exists (select 1 from ${sql.raw(m.table(spec.table))} c where ${sql.raw(matches.join(' and '))})`.execute(ctx.db.kysely);
+      and not exists (select 1 from ${sql.raw(m.table(spec.table))} c where ${sql.raw(matches.join(' and '))})`.execute(
+    ctx.db.kysely,
+  );
   return Number(result.rows[0]?.n ?? 0);
 }
 
 async function legacyRow(ctx: MigrationContext, key: string): Promise<Row | undefined> {
   const m = ctx.sql;
   const list = m.model.legacyColumns.map((c) => `${m.col('l', c)} as ${m.q(c)}`).join(', ');
-  const result = await sql<Row>`select ${sql.raw(list)} from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} = ${key}`.execute(ctx.db.kysely);
+  const result =
+    await sql<Row>`select ${sql.raw(list)} from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} = ${key}`.execute(
+      ctx.db.kysely,
+    );
   return result.rows[0];
 }
 
-async function targetRow(ctx: MigrationContext, table: string, where: [string, unknown, TableInfo][]): Promise<Row | undefined> {
+async function targetRow(
+  ctx: MigrationContext,
+  table: string,
+  where: [string, unknown, TableInfo][],
+): Promise<Row | undefined> {
   const m = ctx.sql;
-  const conditions = where.map(([column, value, info]) => sql`${sql.raw(m.col('t', column))} = ${m.param(value, info, column)}`);
-  const result = await sql<Row>`select * from ${sql.raw(table)} t where ${sql.join(conditions, sql` and `)}`.execute(ctx.db.kysely);
+  const conditions = where.map(
+    ([column, value, info]) => sql`${sql.raw(m.col('t', column))} = ${m.param(value, info, column)}`,
+  );
+  const result = await sql<Row>`select * from ${sql.raw(table)} t where ${sql.join(conditions, sql` and `)}`.execute(
+    ctx.db.kysely,
+  );
   return result.rows[0];
 }
 
@@ -120,7 +157,8 @@ async function checkFidelity(ctx: MigrationContext, loaded: LoadedUser, orgId: s
     if (row === undefined) return;
     for (const field of fields) {
       const problem = compareField(ctx, context, field, row, info, info === r.user);
-      if (problem !== null) found.push(violation(problem, `${table}.${m.q(field.column)} differs from its legacy source`));
+      if (problem !== null)
+        found.push(violation(problem, `${table}.${m.q(field.column)} differs from its legacy source`));
     }
   };
   compare(model.org.fields, org, m.org, r.org);
@@ -144,7 +182,10 @@ function compareField(
   try {
     if (source.kind === 'secret') {
       const before = legacySecret(context, source.column, source.from);
-      const after = actual === null || actual === undefined ? null : decodeTarget(ctx, source.to, String(actual), context.key, field.column);
+      const after =
+        actual === null || actual === undefined
+          ? null
+          : decodeTarget(ctx, source.to, String(actual), context.key, field.column);
       return before === after ? null : 'secret_mismatch';
     }
     const expected = fieldValue(field, context);
@@ -159,7 +200,13 @@ function compareField(
   return 'field_mismatch';
 }
 
-function decodeTarget(ctx: MigrationContext, codec: string, stored: string, key: string, column: string): string {
+function decodeTarget(
+  ctx: MigrationContext,
+  codec: string,
+  stored: string,
+  key: string,
+  column: string,
+): string | null {
   const found = ctx.codecs.get(codec);
   if (found === undefined) throw new TypeError(`codec ${codec} is not configured`);
   return found.decode(stored, { ownerId: key, column });

@@ -10,13 +10,16 @@ export type StructureCheck = (loaded: LoadedUser) => readonly Violation[];
  * returned: no extra query, so they run on every read.
  */
 export function structureCheck(model: MapModel): StructureCheck {
-  const isActive = (m: MembershipRecord) => (model.membership.status === null ? true : sameScalar(m.status, model.membership.status.active));
+  const isActive = (m: MembershipRecord) =>
+    model.membership.status === null ? true : sameScalar(m.status, model.membership.status.active);
   const ownerRole = model.membership.role.owner;
   const hasMarker = model.legacy.marker.type !== 'derived';
   return (loaded) => {
     const user = loaded.user;
     if (user === null) {
-      return loaded.legacy.marked ? [violation('user_missing', 'the legacy row is marked migrated but there is no user row')] : [];
+      return loaded.legacy.marked
+        ? [violation('user_missing', 'the legacy row is marked migrated but there is no user row')]
+        : [];
     }
     const found: Violation[] = [
       ...checkCurrentOrg(loaded, user, isActive),
@@ -31,17 +34,26 @@ export function structureCheck(model: MapModel): StructureCheck {
   };
 }
 
-function checkCurrentOrg(loaded: LoadedUser, user: UserRecord, isActive: (m: MembershipRecord) => boolean): Violation[] {
+function checkCurrentOrg(
+  loaded: LoadedUser,
+  user: UserRecord,
+  isActive: (m: MembershipRecord) => boolean,
+): Violation[] {
   if (user.currentOrgId === null) return [violation('current_org_missing', 'the user has no current org')];
-  if (loaded.currentOrg === null) return [violation('current_org_missing', `current org ${user.currentOrgId} does not exist`)];
+  if (loaded.currentOrg === null)
+    return [violation('current_org_missing', `current org ${user.currentOrgId} does not exist`)];
   const active = loaded.memberships.some((m) => m.orgId === user.currentOrgId && isActive(m));
-  return active ? [] : [violation('current_org_not_member', `no active membership in current org ${user.currentOrgId}`)];
+  return active
+    ? []
+    : [violation('current_org_not_member', `no active membership in current org ${user.currentOrgId}`)];
 }
 
 function checkMemberships(loaded: LoadedUser): Violation[] {
   return loaded.memberships
     .filter((m) => m.org === null || m.role === null)
-    .map((m) => violation('membership_dangling', `membership in ${m.orgId} points at a missing ${m.org ? 'role' : 'org'}`));
+    .map((m) =>
+      violation('membership_dangling', `membership in ${m.orgId} points at a missing ${m.org ? 'role' : 'org'}`),
+    );
 }
 
 function checkPersonalOrg(
@@ -55,7 +67,8 @@ function checkPersonalOrg(
     return [violation('personal_org_missing', `no personal org for user ${user.id}`)];
   }
   const own = loaded.memberships.find((m) => m.orgId === org.id);
-  const ownerOnly = loaded.personalOrgMemberCount === 1 && own !== undefined && isActive(own) && own.role?.name === ownerRole;
+  const ownerOnly =
+    loaded.personalOrgMemberCount === 1 && own !== undefined && isActive(own) && own.role?.name === ownerRole;
   return ownerOnly
     ? []
     : [

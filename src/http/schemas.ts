@@ -160,8 +160,8 @@ export const rollbackReportSchema = {
         properties: { field: { type: 'string' }, column: { type: 'string' } },
       },
     },
-    dependentRows: { type: 'integer', description: "dependent rows taken out of the personal org" },
-    copiesDeleted: { type: 'integer', description: "copies of dependent rows deleted" },
+    dependentRows: { type: 'integer', description: 'dependent rows taken out of the personal org' },
+    copiesDeleted: { type: 'integer', description: 'copies of dependent rows deleted' },
   },
 } as const;
 

@@ -27,7 +27,11 @@ export async function recordFailure(db: Database, failure: FailureRecord): Promi
  * queue by the time its row lock is released and a claim that starts later
  * skips it.
  */
-export async function recordFailuresWithin(trx: Executor, db: Database, failures: readonly FailureRecord[]): Promise<void> {
+export async function recordFailuresWithin(
+  trx: Executor,
+  db: Database,
+  failures: readonly FailureRecord[],
+): Promise<void> {
   const now = sql.raw(db.sql.now);
   for (const failure of failures) {
     await sql`insert into ${sql.raw(FAILURES_TABLE)} (kind, subject, code, message, attempts, first_at, last_at)

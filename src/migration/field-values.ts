@@ -26,7 +26,7 @@ export function fieldValue(field: TargetField, ctx: FieldContext): unknown {
   const source = field.source;
   switch (source.kind) {
     case 'column':
-      return orDefault(plain(ctx.row[source.column]), source.fallback);
+      return orDefault(readable(ctx, source.column), source.fallback);
     case 'json-key': {
       const object = jsonObjectOf(ctx, source.json);
       return orDefault(object === null ? null : (object[source.key] ?? null), source.fallback);
@@ -38,7 +38,10 @@ export function fieldValue(field: TargetField, ctx: FieldContext): unknown {
     case 'const':
       return source.value;
     case 'template':
-      return orDefault(renderTemplate(source.template, (name) => templateValue(ctx, name)), source.fallback);
+      return orDefault(
+        renderTemplate(source.template, (name) => templateValue(ctx, name)),
+        source.fallback,
+      );
     case 'slug': {
       const text = renderTemplate(source.template, (name) => templateValue(ctx, name)) ?? ctx.key;
       return source.unique ? uniqueSlug(text, ctx.key) : slugify(text);
@@ -46,7 +49,7 @@ export function fieldValue(field: TargetField, ctx: FieldContext): unknown {
     case 'now':
       return ctx.now;
     case 'secret':
-      return secretValue(ctx, source.column, source.from, source.to);
+      return secretValue(ctx, source.column, source.from, source.to, source.encryptNull);
     case 'user-key':
       return ctx.key;
     case 'org-id':
@@ -61,9 +64,12 @@ export function legacySecret(ctx: FieldContext, column: string, from: string): s
   return codec(ctx, from).decode(String(stored), { ownerId: ctx.key, column });
 }
 
-function secretValue(ctx: FieldContext, column: string, from: string, to: string): string | null {
+function secretValue(ctx: FieldContext, column: string, from: string, to: string, encryptNull: boolean): string | null {
   const plaintext = legacySecret(ctx, column, from);
-  return plaintext === null ? null : codec(ctx, to).encode(plaintext, { ownerId: ctx.key });
+  const target = codec(ctx, to);
+  if (plaintext !== null) return target.encode(plaintext, { ownerId: ctx.key });
+  // NULL stays NULL, unless the map asks for an encrypted NULL (a NOT NULL column of a JWE owner).
+  return encryptNull && target.encodeNull !== undefined ? target.encodeNull({ ownerId: ctx.key }) : null;
 }
 
 function codec(ctx: FieldContext, name: string) {
@@ -74,7 +80,20 @@ function codec(ctx: FieldContext, name: string) {
 }
 
 function templateValue(ctx: FieldContext, name: string): unknown {
-  return name === TEMPLATE_KEY ? ctx.key : plain(ctx.row[name]);
+  return name === TEMPLATE_KEY ? ctx.key : readable(ctx, name);
+}
+
+/**
+ * A legacy column's value, or a refusal naming the column: values JSON cannot
+ * carry (an `infinity` timestamp, a NaN) would otherwise turn into NULL.
+ */
+function readable(ctx: FieldContext, column: string): unknown {
+  const value = ctx.row[column];
+  const invalidDate = value instanceof Date && !Number.isFinite(value.getTime());
+  if (invalidDate || (typeof value === 'number' && !Number.isFinite(value))) {
+    throw new LegacyRowInvalidError(ctx.key, column, 'a finite value');
+  }
+  return plain(value);
 }
 
 function orDefault(value: unknown, fallback: unknown): unknown {
@@ -103,7 +122,8 @@ export function jsonObjectOf(ctx: FieldContext, column: string): Readonly<Record
     }
   }
   if (parsed === null) return null;
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new LegacyRowInvalidError(ctx.key, column, 'a JSON object');
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new LegacyRowInvalidError(ctx.key, column, 'a JSON object');
   return parsed as Readonly<Record<string, unknown>>;
 }
 

@@ -1,7 +1,6 @@
-import { LegacyRowInvalidError, type OrgshiftError } from '../errors.js';
 import type { MapSql } from '../db/map-sql.js';
+import { isOrgshiftError, LegacyRowInvalidError, type OrgshiftError } from '../errors.js';
 import { parseUserKey } from '../schema-map/user-key.js';
-import { isOrgshiftError } from '../errors.js';
 
 /** One legacy row as a migration reads it, under a row lock its transaction holds. */
 export type LegacyRow = ReadableLegacyRow | UnreadableLegacyRow;
@@ -50,7 +49,10 @@ export function decodeLegacyRow(m: MapSql, row: Readonly<Record<string, unknown>
     }
     return { readable: true, key, migrated, values: row };
   } catch (error) {
-    const refusal = isOrgshiftError(error) && error.code === 'legacy_row_invalid' ? error : new LegacyRowInvalidError(text, keySpec.column, `a valid user key (${keySpec.type})`);
+    const refusal =
+      isOrgshiftError(error) && error.code === 'legacy_row_invalid'
+        ? error
+        : new LegacyRowInvalidError(text, keySpec.column, `a valid user key (${keySpec.type})`);
     return { readable: false, key: text, migrated, error: refusal };
   }
 }

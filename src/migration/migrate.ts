@@ -35,7 +35,12 @@ export type AfterWrites = (trx: Executor, migrated: readonly PlannedUser[]) => P
  * native sign-up, or a holder whose lock expired): reported as 'conflict',
  * so the caller reloads instead of failing.
  */
-export async function migrateUser(ctx: MigrationContext, key: string, lease?: Lease, after?: AfterWrites): Promise<MigrateOutcome> {
+export async function migrateUser(
+  ctx: MigrationContext,
+  key: string,
+  lease?: Lease,
+  after?: AfterWrites,
+): Promise<MigrateOutcome> {
   try {
     return await ctx.db.writeTransaction((trx) => migrateUserWithin(trx, ctx, key, lease, after));
   } catch (error) {

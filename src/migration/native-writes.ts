@@ -3,7 +3,7 @@ import type { Executor, SetWrite } from '../db/database.js';
 import type { MapSql } from '../db/map-sql.js';
 import type { MigrationContext } from './migration-context.js';
 import type { PlannedUser } from './plan.js';
-import { insertFrom, payloadColumns } from './writes.js';
+import { insertFrom } from './writes.js';
 
 /**
  * A native sign-up: the personal org, the user and the owner membership a
@@ -14,33 +14,40 @@ import { insertFrom, payloadColumns } from './writes.js';
  */
 export async function writeNativeUser(trx: Executor, ctx: MigrationContext, user: PlannedUser): Promise<void> {
   const payload = JSON.stringify([user.payload]);
-  await ctx.db.runSetWrites(trx, payload, (source) => nativeWrites(ctx.sql, source));
+  const columns: Columns = {
+    o: Object.keys(user.payload.o as object),
+    u: Object.keys(user.payload.u as object),
+    m: Object.keys(user.payload.m as object),
+  };
+  await ctx.db.runSetWrites(trx, payload, (source) => nativeWrites(ctx.sql, source, columns));
 }
 
-/** The user's columns: the mapped ones and the two the sign-up provides (email, display name). */
-export function nativeUserColumns(m: MapSql): string[] {
-  const view = [m.model.user.email, m.model.user.displayName].filter((c): c is string => c !== null);
-  return [...new Set([...payloadColumns(m, 'u'), ...view])];
+/** The columns each group of this sign-up carries: only those with a value, so database defaults apply to the rest. */
+interface Columns {
+  readonly o: readonly string[];
+  readonly u: readonly string[];
+  readonly m: readonly string[];
 }
 
-function nativeWrites(m: MapSql, source: Parameters<typeof insertFrom>[1]): SetWrite[] {
+function nativeWrites(m: MapSql, source: Parameters<typeof insertFrom>[1], columns: Columns): SetWrite[] {
   const model = m.model;
   if (model.shape === 'moved') {
     return [
-      insertFrom(m, source, 'o', m.org, model.org.table, payloadColumns(m, 'o')),
-      insertFrom(m, source, 'u', m.user, model.user.table, nativeUserColumns(m)),
-      insertFrom(m, source, 'm', m.membership, model.membership.table, payloadColumns(m, 'm')),
+      insertFrom(m, source, 'o', m.org, model.org.table, columns.o),
+      insertFrom(m, source, 'u', m.user, model.user.table, columns.u),
+      insertFrom(m, source, 'm', m.membership, model.membership.table, columns.m),
     ];
   }
-  const userColumns = nativeUserColumns(m).filter((c) => c !== model.user.currentOrg);
+  const userColumns = columns.u.filter((c) => c !== model.user.currentOrg);
   const marker = model.legacy.marker;
   const sets = [`${m.q(model.user.currentOrg)} = ${m.dialect.payloadValue('u', 'pu', model.user.currentOrg)}`];
-  if (marker.type !== 'derived') sets.push(`${m.q(marker.column)} = ${marker.type === 'timestamp' ? m.dialect.now : m.dialect.trueLiteral}`);
+  if (marker.type !== 'derived')
+    sets.push(`${m.q(marker.column)} = ${marker.type === 'timestamp' ? m.dialect.now : m.dialect.trueLiteral}`);
   const record = m.dialect.payloadRecord('u', m.user, 'pu');
   return [
     insertFrom(m, source, 'u', m.user, model.user.table, userColumns),
-    insertFrom(m, source, 'o', m.org, model.org.table, payloadColumns(m, 'o')),
-    insertFrom(m, source, 'm', m.membership, model.membership.table, payloadColumns(m, 'm')),
+    insertFrom(m, source, 'o', m.org, model.org.table, columns.o),
+    insertFrom(m, source, 'm', m.membership, model.membership.table, columns.m),
     {
       sql: sql`update ${sql.raw(m.user)} as l set ${sql.raw(sets.join(', '))} from ${source} ${sql.raw(record)}
         where ${sql.raw(m.key('l'))} = ${sql.raw(m.dialect.payloadValue('u', 'pu', model.user.id))}`,

@@ -1,5 +1,4 @@
-import { type OrgshiftError, SecretUndecryptableError } from '../errors.js';
-import { isOrgshiftError } from '../errors.js';
+import { isOrgshiftError, type OrgshiftError, SecretUndecryptableError } from '../errors.js';
 import type { TargetField } from '../schema-map/map-model.js';
 import { type FieldContext, fieldValue } from './field-values.js';
 import { newId } from './ids.js';
@@ -41,7 +40,11 @@ export interface MigrationPlan {
  * never sees a key). Pure apart from fresh ids, so one set-based write can
  * then migrate any number of users.
  */
-export function planMigration(ctx: MigrationContext, rows: readonly LegacyRow[], now: Date = new Date()): MigrationPlan {
+export function planMigration(
+  ctx: MigrationContext,
+  rows: readonly LegacyRow[],
+  now: Date = new Date(),
+): MigrationPlan {
   const users: PlannedUser[] = [];
   const alreadyMigrated: string[] = [];
   const refused: RefusedUser[] = [];
@@ -58,7 +61,11 @@ export function planMigration(ctx: MigrationContext, rows: readonly LegacyRow[],
     try {
       users.push(planUser(ctx, row, iso));
     } catch (error) {
-      if (!(error instanceof SecretUndecryptableError) && !(isOrgshiftError(error) && error.code === 'legacy_row_invalid')) throw error;
+      if (
+        !(error instanceof SecretUndecryptableError) &&
+        !(isOrgshiftError(error) && error.code === 'legacy_row_invalid')
+      )
+        throw error;
       refused.push({ key: row.key, error });
     }
   }
@@ -70,7 +77,8 @@ function planUser(ctx: MigrationContext, row: ReadableLegacyRow, now: string): P
   const key = row.key;
   const orgId = newId(m.org.id, key);
   const fields: FieldContext = { key, orgId, now, row: row.values, codecs: ctx.codecs };
-  const values = (list: readonly TargetField[]) => Object.fromEntries(list.map((f) => [f.column, fieldValue(f, fields)]));
+  const values = (list: readonly TargetField[]) =>
+    Object.fromEntries(list.map((f) => [f.column, fieldValue(f, fields)]));
 
   const org: Record<string, unknown> = { ...values(m.org.fields), [m.org.id.column]: orgId };
   if (m.org.kind) org[m.org.kind.column] = m.org.kind.personal;
@@ -88,7 +96,13 @@ function planUser(ctx: MigrationContext, row: ReadableLegacyRow, now: string): P
   if (m.membership.status) membership[m.membership.status.column] = m.membership.status.active;
   if (m.membership.id) membership[m.membership.id.column] = newId(m.membership.id, key);
 
-  const payload: Record<string, unknown> = { k: key, o: org, u: user, m: membership, l: { [m.legacy.key.column]: row.values[m.legacy.key.column] } };
+  const payload: Record<string, unknown> = {
+    k: key,
+    o: org,
+    u: user,
+    m: membership,
+    l: { [m.legacy.key.column]: row.values[m.legacy.key.column] },
+  };
   m.dependents.forEach((d, n) => {
     const group: Record<string, unknown> = { [d.userKey.column]: row.values[d.userKey.references] ?? null };
     if (d.org) group[d.org.column] = orgId;

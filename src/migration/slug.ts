@@ -23,7 +23,10 @@ export function slugify(text: string): string {
  */
 export function uniqueSuffix(key: string): string {
   const digest = createHash('sha256').update(key).digest();
-  return BigInt(`0x${digest.subarray(0, 8).toString('hex')}`).toString(36).padStart(10, '0').slice(-10);
+  return BigInt(`0x${digest.subarray(0, 8).toString('hex')}`)
+    .toString(36)
+    .padStart(10, '0')
+    .slice(-10);
 }
 
 export function uniqueSlug(text: string, key: string): string {

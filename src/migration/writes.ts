@@ -2,8 +2,8 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Executor, SetWrite } from '../db/database.js';
 import type { MapSql } from '../db/map-sql.js';
 import { FAILURES_TABLE } from '../db/own-tables.js';
-import type { DependentModel } from '../schema-map/map-model.js';
 import { columnOf } from '../schema-map/catalog.js';
+import type { DependentModel } from '../schema-map/map-model.js';
 import type { MigrationContext } from './migration-context.js';
 import type { PlannedUser } from './plan.js';
 
@@ -22,7 +22,11 @@ import type { PlannedUser } from './plan.js';
  * The users travel as one JSON parameter: one bind value whatever their
  * number, and every value typed by its own column on the way in.
  */
-export async function writeMigration(trx: Executor, ctx: MigrationContext, users: readonly PlannedUser[]): Promise<number> {
+export async function writeMigration(
+  trx: Executor,
+  ctx: MigrationContext,
+  users: readonly PlannedUser[],
+): Promise<number> {
   if (users.length === 0) return 0;
   const payload = JSON.stringify(users.map((u) => u.payload));
   return ctx.db.runSetWrites(trx, payload, (source) => migrationWrites(ctx.sql, source));
@@ -96,7 +100,9 @@ export function insertFrom(
   const list = columns.map((c) => m.q(c)).join(', ');
   const values = columns.map((c) => m.dialect.payloadValue(group, alias, c)).join(', ');
   const record = m.dialect.payloadRecord(group, m.table(name), alias);
-  return { sql: sql`insert into ${sql.raw(table)} (${sql.raw(list)}) select ${sql.raw(values)} from ${source} ${sql.raw(record)}` };
+  return {
+    sql: sql`insert into ${sql.raw(table)} (${sql.raw(list)}) select ${sql.raw(values)} from ${source} ${sql.raw(record)}`,
+  };
 }
 
 /**
@@ -168,7 +174,8 @@ function copyDependent(m: MapSql, source: RawBuilder<unknown>, d: DependentModel
     return type === undefined ? value : m.dialect.cast(value, type);
   });
   const list = copy.columns.map((c) => m.q(c.column)).join(', ');
-  const conflict = copy.conflict.length > 0 ? `on conflict (${copy.conflict.map((c) => m.q(c)).join(', ')}) do nothing` : '';
+  const conflict =
+    copy.conflict.length > 0 ? `on conflict (${copy.conflict.map((c) => m.q(c)).join(', ')}) do nothing` : '';
   const records = `${m.dialect.payloadRecord(keyGroup, table, keyAlias)} ${m.dialect.payloadRecord(valueGroup, target, valueAlias)}`;
   return sql`insert into ${sql.raw(target)} (${sql.raw(list)})
     select ${sql.raw(values.join(', '))} from ${source} ${sql.raw(records)}

@@ -2,6 +2,7 @@ import type { MapSql } from '../db/map-sql.js';
 import type { ViolationCode } from '../directory/violations.js';
 import { columnOf, type TableInfo } from '../schema-map/catalog.js';
 import type { DependentModel, TargetField } from '../schema-map/map-model.js';
+import { labelOf } from '../schema-map/table-name.js';
 
 /**
  * One set-based query per invariant (docs/invariants.md) over the whole
@@ -33,7 +34,12 @@ export interface NotChecked {
 }
 
 function single(code: ViolationCode, weight: number, keys: string, table?: string): AuditCheck {
-  return { codes: [code], ...(table === undefined ? {} : { table }), weight, sql: `select v.user_id, 1 = 1 as ${code} from (${keys}) v` };
+  return {
+    codes: [code],
+    ...(table === undefined ? {} : { table }),
+    weight,
+    sql: `select v.user_id, 1 = 1 as ${code} from (${keys}) v`,
+  };
 }
 
 export function auditChecks(m: MapSql): readonly AuditCheck[] {
@@ -51,9 +57,14 @@ export function notChecked(m: MapSql): readonly NotChecked[] {
   const fields = [...model.org.fields, ...model.user.fields, ...model.membership.fields];
   const out: NotChecked[] = [];
   if (fields.some((f) => f.source.kind === 'secret')) {
-    out.push({ code: 'secret_mismatch', reason: 'comparing secrets needs decoding both sides; `orgshift verify <id>` checks it per user' });
+    out.push({
+      code: 'secret_mismatch',
+      reason: 'comparing secrets needs decoding both sides; `orgshift verify <id>` checks it per user',
+    });
   }
-  const skipped = fields.filter((f) => comparable(m, f) === null && f.source.kind !== 'secret' && f.source.kind !== 'now');
+  const skipped = fields.filter(
+    (f) => comparable(m, f) === null && f.source.kind !== 'secret' && f.source.kind !== 'now',
+  );
   if (skipped.length > 0) {
     out.push({
       code: 'field_mismatch',
@@ -157,13 +168,18 @@ function personalOrgMembership(m: MapSql, u: { from: string; where: string; key:
   if (model.org.id.generate === 'user-key') {
     const member = m.col('m', ms.user);
     const org = m.col('m', ms.org);
-    const sameFamily = columnOf(m.resolved.membership, ms.user)?.family === columnOf(m.resolved.membership, ms.org)?.family;
+    const sameFamily =
+      columnOf(m.resolved.membership, ms.user)?.family === columnOf(m.resolved.membership, ms.org)?.family;
     const differs = sameFamily ? `${member} <> ${org}` : `${m.asText(member)} <> ${m.asText(org)}`;
-    const kind = model.org.kind ? ` and ${m.col('po', model.org.kind.column)} = ${m.literal(model.org.kind.personal)}` : '';
+    const kind = model.org.kind
+      ? ` and ${m.col('po', model.org.kind.column)} = ${m.literal(model.org.kind.personal)}`
+      : '';
     const userIdFamily = columnOf(m.resolved.user, model.user.id)?.family;
     const ownerId = m.col('ou', model.user.id);
     const ownerIs =
-      userIdFamily === columnOf(m.resolved.membership, ms.org)?.family ? `${ownerId} = ${org}` : `${m.asText(ownerId)} = ${m.asText(org)}`;
+      userIdFamily === columnOf(m.resolved.membership, ms.org)?.family
+        ? `${ownerId} = ${org}`
+        : `${m.asText(ownerId)} = ${m.asText(org)}`;
     return `${notOwner}
         union
         select ${org} from ${m.membership} m
@@ -225,7 +241,7 @@ function dependentChecks(m: MapSql, d: DependentModel, n: number): AuditCheck[] 
             join ${m.legacy} l on ${m.col('l', d.userKey.references)} = ${userKey}
             where ${m.marked('l')} and (${org} is null or not exists (
               select 1 from ${m.org} po where ${m.col('po', model.org.id.column)} = ${org} and ${personalOrgOf(m, 'po', m.keyAs(m.key('l'), m.resolved.user, model.user.id))}))`;
-    checks.push(single('dependent_unmigrated', 1, sql, m.table(d.table)));
+    checks.push(single('dependent_unmigrated', 1, sql, labelOf(d.table)));
   }
   const copy = resolved.copy;
   if (d.copyTo && copy) {
@@ -238,7 +254,7 @@ function dependentChecks(m: MapSql, d: DependentModel, n: number): AuditCheck[] 
           `select distinct ${m.key('l')} as user_id from ${table} d
             join ${m.legacy} l on ${m.col('l', d.userKey.references)} = ${m.col('d', d.userKey.column)}
             where ${m.marked('l')} and not exists (select 1 from ${m.table(d.copyTo.table)} c where ${matches})`,
-          m.table(d.copyTo.table),
+          labelOf(d.copyTo.table),
         ),
       );
     }
@@ -305,11 +321,18 @@ function legacyPass(m: MapSql): AuditCheck {
   const flags = new Map<ViolationCode, string[]>();
   const add = (code: ViolationCode, expression: string) => flags.set(code, [...(flags.get(code) ?? []), expression]);
   const fieldFlags = (fields: readonly TargetField[], alias: string, info: TableInfo, userTable: boolean) => {
+    // A missing row is another check's finding (user_missing, personal_org_missing), not a field's.
+    const exists = `${m.col(alias, userTable ? model.user.id : model.org.id.column)} is not null`;
     for (const field of fields) {
-      const differs = comparable(m, field, m.col(alias, field.column), info);
-      if (differs === null) continue;
+      const compared = comparable(m, field, m.col(alias, field.column), info);
+      if (compared === null) continue;
+      const differs = `${exists} and ${compared}`;
       const code: ViolationCode =
-        field.source.kind === 'json-object' ? 'settings_mismatch' : userTable && field.column === model.user.email ? 'email_mismatch' : 'field_mismatch';
+        field.source.kind === 'json-object'
+          ? 'settings_mismatch'
+          : userTable && field.column === model.user.email
+            ? 'email_mismatch'
+            : 'field_mismatch';
       add(code, differs);
     }
   };

@@ -18,7 +18,7 @@ export async function unindexedForeignKeys(db: Database, m: MapSql): Promise<str
     const table = catalog.get(name);
     if (table === undefined) continue;
     for (const fk of table.foreignKeys) {
-      if (!hasIndexOn(table, fk.columns)) found.add(`${labelOf(table.name)}(${fk.columns.join(', ')})`);
+      if (!hasIndexOn(table, fk.columns)) found.add(`${labelOf(name)}(${fk.columns.join(', ')})`);
     }
   }
   return [...found].sort();

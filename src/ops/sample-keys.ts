@@ -6,6 +6,8 @@ import type { MapSql } from '../db/map-sql.js';
 export async function sampleKeys(db: Database, m: MapSql, n: number): Promise<string[]> {
   const rows = await sql<{ key: unknown }>`
     select ${sql.raw(m.key('l'))} as key from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} is not null
-    order by case when ${sql.raw(m.marked('l'))} then 1 else 0 end, ${sql.raw(m.key('l'))} limit ${n}`.execute(db.kysely);
+    order by case when ${sql.raw(m.marked('l'))} then 1 else 0 end, ${sql.raw(m.key('l'))} limit ${n}`.execute(
+    db.kysely,
+  );
   return rows.rows.map((r) => String(r.key));
 }

@@ -22,7 +22,13 @@ export type FieldSource =
   | { readonly kind: 'template'; readonly template: Template; readonly fallback: JsonValue | undefined }
   | { readonly kind: 'slug'; readonly template: Template; readonly unique: boolean }
   | { readonly kind: 'now' }
-  | { readonly kind: 'secret'; readonly column: string; readonly from: string; readonly to: string }
+  | {
+      readonly kind: 'secret';
+      readonly column: string;
+      readonly from: string;
+      readonly to: string;
+      readonly encryptNull: boolean;
+    }
   | { readonly kind: 'user-key' }
   | { readonly kind: 'org-id' };
 
@@ -30,16 +36,30 @@ export type FieldKind = FieldSource['kind'];
 
 /** Throws TemplateSyntaxError for a bad template; the map loader turns that into a ConfigError with the path. */
 export function fieldSource(field: Field): FieldSource {
-  if ('column' in field) return { kind: 'column', column: field.column, fallback: field.default as JsonValue | undefined };
-  if ('key' in field) return { kind: 'json-key', json: field.json, key: field.key, fallback: field.default as JsonValue | undefined };
+  if ('column' in field)
+    return { kind: 'column', column: field.column, fallback: field.default as JsonValue | undefined };
+  if ('key' in field)
+    return { kind: 'json-key', json: field.json, key: field.key, fallback: field.default as JsonValue | undefined };
   if ('json' in field) return { kind: 'json-object', json: field.json, pick: field.pick, omit: field.omit };
   if ('const' in field) return { kind: 'const', value: field.const as JsonValue };
   if ('template' in field) {
-    return { kind: 'template', template: parseTemplate(field.template), fallback: field.default as JsonValue | undefined };
+    return {
+      kind: 'template',
+      template: parseTemplate(field.template),
+      fallback: field.default as JsonValue | undefined,
+    };
   }
   if ('slug' in field) return { kind: 'slug', template: parseTemplate(field.slug), unique: field.unique ?? false };
   if ('now' in field) return { kind: 'now' };
-  if ('secret' in field) return { kind: 'secret', column: field.secret, from: field.from, to: field.to };
+  if ('secret' in field) {
+    return {
+      kind: 'secret',
+      column: field.secret,
+      from: field.from,
+      to: field.to,
+      encryptNull: field.encryptNull ?? false,
+    };
+  }
   if ('userKey' in field) return { kind: 'user-key' };
   return { kind: 'org-id' };
 }

@@ -35,7 +35,10 @@ export function parseMap(text: string, origin: string): LoadedMap {
   const first = errors[0];
   if (first !== undefined) {
     const { line, column } = lineAndColumn(text, first.offset);
-    throw new ConfigError(origin, `is not valid JSON (${printParseErrorCode(first.error)} at line ${line}, column ${column})`);
+    throw new ConfigError(
+      origin,
+      `is not valid JSON (${printParseErrorCode(first.error)} at line ${line}, column ${column})`,
+    );
   }
   return checkMap(raw, origin);
 }
@@ -50,7 +53,8 @@ export function checkMap(raw: unknown, origin: string): LoadedMap {
   try {
     return Object.freeze({ origin, map: result.data, model: compileMap(result.data) });
   } catch (error) {
-    if (error instanceof MapRuleError) throw new ConfigError(`${origin}: ${error.path}`, error.message.slice(error.path.length + 2));
+    if (error instanceof MapRuleError)
+      throw new ConfigError(`${origin}: ${error.path}`, error.message.slice(error.path.length + 2));
     throw error;
   }
 }
@@ -62,11 +66,16 @@ type Issue = z.core.$ZodIssue;
  * complaint. The variant the author meant is the one whose keys were all
  * recognized, so its first complaint is the useful one.
  */
-function describeIssue(issue: Issue | undefined, prefix: readonly PropertyKey[] = []): { path: string; message: string } {
+function describeIssue(
+  issue: Issue | undefined,
+  prefix: readonly PropertyKey[] = [],
+): { path: string; message: string } {
   if (issue === undefined) return { path: prefix.join('.'), message: 'invalid value' };
   const path = [...prefix, ...issue.path];
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    const meant = issue.errors.find((variant) => !variant.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0));
+    const meant = issue.errors.find(
+      (variant) => !variant.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0),
+    );
     if (meant !== undefined && meant.length > 0) return describeIssue(meant[0], path);
     return { path: path.join('.'), message: 'is none of the accepted forms (see schema-map.schema.json)' };
   }

@@ -168,6 +168,9 @@ function compileFields(fields: Fields | undefined, path: string, codecs: Readonl
       for (const codec of [source.from, source.to]) {
         if (codecs[codec] === undefined) throw new MapRuleError(at, `codec "${codec}" is not defined in codecs`);
       }
+      if (source.encryptNull && codecs[source.to]?.codec !== 'jwe') {
+        throw new MapRuleError(at, 'encryptNull needs a target codec that can hold an encrypted NULL (jwe)');
+      }
     }
     if (source.kind === 'json-object' && source.pick !== undefined && source.omit !== undefined) {
       throw new MapRuleError(at, 'give pick or omit, not both');
@@ -199,7 +202,9 @@ function compileOrg(map: SchemaMap, codecs: Readonly<Record<string, CodecSpec>>)
     table: qualifiedName(spec.table),
     id: spec.id,
     name: spec.name ?? null,
-    kind: spec.kind ? Object.freeze({ column: spec.kind.column, personal: spec.kind.personal, team: spec.kind.team ?? null }) : null,
+    kind: spec.kind
+      ? Object.freeze({ column: spec.kind.column, personal: spec.kind.personal, team: spec.kind.team ?? null })
+      : null,
     owner: spec.owner ?? null,
     fields,
   });
@@ -224,7 +229,7 @@ function compileUser(map: SchemaMap, legacy: LegacyModel, codecs: Readonly<Recor
   const id = inPlace ? legacy.key.column : (spec.id ?? 'id');
   refuseStructural(fields, [id, spec.currentOrg, spec.migratedAt ?? null]);
   if (inPlace && legacy.marker.type !== 'derived' && legacy.marker.column === spec.currentOrg) {
-    throw new MapRuleError('legacy.marker.column', 'must not be the user\'s org column');
+    throw new MapRuleError('legacy.marker.column', "must not be the user's org column");
   }
   return Object.freeze({
     table: inPlace ? legacy.table : qualifiedName(spec.table as NonNullable<typeof spec.table>),
@@ -240,7 +245,10 @@ function compileUser(map: SchemaMap, legacy: LegacyModel, codecs: Readonly<Recor
 function compileMembership(map: SchemaMap, codecs: Readonly<Record<string, CodecSpec>>): MembershipModel {
   const spec = map.target.membership;
   if (spec.id?.generate === 'user-key') {
-    throw new MapRuleError('target.membership.id.generate', 'a membership id cannot be the user key; use uuid or random-text');
+    throw new MapRuleError(
+      'target.membership.id.generate',
+      'a membership id cannot be the user key; use uuid or random-text',
+    );
   }
   const role: RoleModel =
     'table' in spec.role
@@ -289,7 +297,10 @@ function compileDependent(
     const columns = compileFields(spec.copyTo.columns, `${path}.copyTo.columns`, {});
     for (const column of columns) {
       if (!COPY_KINDS.has(column.source.kind)) {
-        throw new MapRuleError(column.path, 'a copied column comes from a column of the row, a constant, a template, now, userKey or orgId');
+        throw new MapRuleError(
+          column.path,
+          'a copied column comes from a column of the row, a constant, a template, now, userKey or orgId',
+        );
       }
     }
     const conflict = spec.copyTo.conflict ?? [];
@@ -298,7 +309,11 @@ function compileDependent(
         throw new MapRuleError(`${path}.copyTo.conflict`, `"${name}" is not one of the copied columns`);
       }
     }
-    copyTo = Object.freeze({ table: qualifiedName(spec.copyTo.table), columns, conflict: Object.freeze([...conflict]) });
+    copyTo = Object.freeze({
+      table: qualifiedName(spec.copyTo.table),
+      columns,
+      conflict: Object.freeze([...conflict]),
+    });
   }
   return Object.freeze({
     table: qualifiedName(spec.table),
@@ -316,7 +331,8 @@ function legacyColumnsOf(
 ): string[] {
   const columns = new Set<string>([legacy.key.column]);
   if (legacy.marker.type !== 'derived') columns.add(legacy.marker.column);
-  for (const target of targets) for (const field of target.fields) for (const c of columnsRead(field.source)) columns.add(c);
+  for (const target of targets)
+    for (const field of target.fields) for (const c of columnsRead(field.source)) columns.add(c);
   for (const dependent of dependents) columns.add(dependent.userKey.references);
   return [...columns];
 }
@@ -338,7 +354,10 @@ function checkTables(model: MapModel): void {
   ]);
   for (const [path, table] of [...named, ...dependents]) {
     if (table.name.toLowerCase().startsWith(OWN_TABLE_PREFIX)) {
-      throw new MapRuleError(path, `"${labelOf(table)}" is named like one of orgshift's own tables (${OWN_TABLE_PREFIX}*)`);
+      throw new MapRuleError(
+        path,
+        `"${labelOf(table)}" is named like one of orgshift's own tables (${OWN_TABLE_PREFIX}*)`,
+      );
     }
   }
   for (let i = 0; i < named.length; i++) {

@@ -1,4 +1,12 @@
-import { type Catalog, type CatalogSnapshot, type ColumnInfo, columnOf, hasIndexOn, type TableInfo, type TypeFamily } from './catalog.js';
+import {
+  type Catalog,
+  type CatalogSnapshot,
+  type ColumnInfo,
+  columnOf,
+  hasIndexOn,
+  type TableInfo,
+  type TypeFamily,
+} from './catalog.js';
 import { columnsRead } from './field-source.js';
 import type { DependentModel, MapModel, TargetField } from './map-model.js';
 import type { KeyType } from './schema-map.js';
@@ -179,12 +187,23 @@ class Checker {
 
   #checkLegacy(legacy: TableInfo): void {
     const { key, marker } = this.model.legacy;
-    this.#column('legacy.key.column', legacy, key.column, KEY_FAMILIES[key.type], `a column that can hold ${key.type} keys`);
+    this.#column(
+      'legacy.key.column',
+      legacy,
+      key.column,
+      KEY_FAMILIES[key.type],
+      `a column that can hold ${key.type} keys`,
+    );
     this.#index('legacy.key.column', legacy, [key.column], 'every read and every migration looks a user up by it');
     if (marker.type !== 'derived') {
       const families = marker.type === 'timestamp' ? TIMESTAMPS : BOOLEANS;
       if (columnOf(legacy, marker.column) === undefined && marker.add) {
-        this.#problem('error', 'legacy.marker.column', `${labelOf(legacy.name)}.${marker.column}`, 'column does not exist yet; `orgshift db migrate` adds it (the map allows it)');
+        this.#problem(
+          'error',
+          'legacy.marker.column',
+          `${labelOf(legacy.name)}.${marker.column}`,
+          'column does not exist yet; `orgshift db migrate` adds it (the map allows it)',
+        );
       } else {
         this.#column('legacy.marker.column', legacy, marker.column, families, `a ${marker.type} type`);
       }
@@ -198,14 +217,24 @@ class Checker {
     for (const field of fields) {
       const source = field.source;
       for (const name of columnsRead(source)) {
-        const families = source.kind === 'json-key' || source.kind === 'json-object' ? JSONS : source.kind === 'secret' ? TEXTS : undefined;
+        const families =
+          source.kind === 'json-key' || source.kind === 'json-object'
+            ? JSONS
+            : source.kind === 'secret'
+              ? TEXTS
+              : undefined;
         this.#column(field.path, legacy, name, families, source.kind === 'secret' ? 'text' : 'json, jsonb or text');
       }
     }
   }
 
   /** Target columns of `fields` exist; NOT NULL columns without a default get a value. */
-  #checkTargetColumns(path: string, table: TableInfo, fields: readonly TargetField[], structural: readonly string[]): void {
+  #checkTargetColumns(
+    path: string,
+    table: TableInfo,
+    fields: readonly TargetField[],
+    structural: readonly string[],
+  ): void {
     for (const field of fields) {
       const families = field.source.kind === 'secret' ? TEXTS : undefined;
       this.#column(field.path, table, field.column, families, 'text');
@@ -213,7 +242,12 @@ class Checker {
     const given = new Set([...structural, ...fields.map((f) => f.column)]);
     for (const column of table.columns) {
       if (!column.nullable && !column.hasDefault && !column.generated && !given.has(column.name)) {
-        this.#problem('error', path, `${labelOf(table.name)}.${column.name}`, 'is NOT NULL without a default, and the map gives it no value');
+        this.#problem(
+          'error',
+          path,
+          `${labelOf(table.name)}.${column.name}`,
+          'is NOT NULL without a default, and the map gives it no value',
+        );
       }
     }
   }
@@ -221,13 +255,23 @@ class Checker {
   #checkOrg(org: TableInfo): void {
     const spec = this.model.org;
     const idFamilies: readonly TypeFamily[] =
-      spec.id.generate === 'uuid' ? ['uuid', 'text'] : spec.id.generate === 'random-text' ? TEXTS : KEY_FAMILIES[this.model.legacy.key.type];
+      spec.id.generate === 'uuid'
+        ? ['uuid', 'text']
+        : spec.id.generate === 'random-text'
+          ? TEXTS
+          : KEY_FAMILIES[this.model.legacy.key.type];
     this.#column('target.org.id.column', org, spec.id.column, idFamilies, `a type that holds ${spec.id.generate} ids`);
     this.#index('target.org.id.column', org, [spec.id.column], 'org ids must be unique', true);
     if (spec.name) this.#column('target.org.name', org, spec.name);
     if (spec.kind) this.#column('target.org.kind.column', org, spec.kind.column);
     if (spec.owner) {
-      this.#column('target.org.owner', org, spec.owner, KEY_FAMILIES[this.model.legacy.key.type], 'a type that holds user keys');
+      this.#column(
+        'target.org.owner',
+        org,
+        spec.owner,
+        KEY_FAMILIES[this.model.legacy.key.type],
+        'a type that holds user keys',
+      );
       this.#index('target.org.owner', org, [spec.owner], 'one personal org per user, found by its owner', true);
     }
     const structural = [spec.id.column, ...(spec.kind ? [spec.kind.column] : []), ...(spec.owner ? [spec.owner] : [])];
@@ -239,12 +283,29 @@ class Checker {
     const inPlace = this.model.shape === 'in-place';
     const orgId = columnOf(org, this.model.org.id.column);
     if (!inPlace) {
-      this.#column('target.user.id', user, spec.id, KEY_FAMILIES[this.model.legacy.key.type], 'a type that holds user keys');
-      this.#index('target.user.id', user, [spec.id], 'a user row per key; the unique key is also the fence of a derived marker', true);
+      this.#column(
+        'target.user.id',
+        user,
+        spec.id,
+        KEY_FAMILIES[this.model.legacy.key.type],
+        'a type that holds user keys',
+      );
+      this.#index(
+        'target.user.id',
+        user,
+        [spec.id],
+        'a user row per key; the unique key is also the fence of a derived marker',
+        true,
+      );
     }
     const current = this.#column('target.user.currentOrg', user, spec.currentOrg);
     if (current && orgId && !compatible(current.family, orgId.family)) {
-      this.#problem('error', 'target.user.currentOrg', `${labelOf(user.name)}.${spec.currentOrg}`, `has type ${current.type}, but org ids are ${orgId.type}`);
+      this.#problem(
+        'error',
+        'target.user.currentOrg',
+        `${labelOf(user.name)}.${spec.currentOrg}`,
+        `has type ${current.type}, but org ids are ${orgId.type}`,
+      );
     }
     for (const [path, name] of [
       ['target.user.email', spec.email],
@@ -256,7 +317,12 @@ class Checker {
     if (inPlace) {
       for (const field of spec.fields) this.#column(field.path, user, field.column);
       if (current && !current.nullable && this.model.legacy.marker.type === 'derived') {
-        this.#problem('error', 'legacy.marker', `${labelOf(user.name)}.${spec.currentOrg}`, 'a derived marker in place needs the org column to be NULL until a user is migrated, but it is NOT NULL');
+        this.#problem(
+          'error',
+          'legacy.marker',
+          `${labelOf(user.name)}.${spec.currentOrg}`,
+          'a derived marker in place needs the org column to be NULL until a user is migrated, but it is NOT NULL',
+        );
       }
     } else {
       const structural = [spec.id, spec.currentOrg, ...(spec.migratedAt ? [spec.migratedAt] : [])];
@@ -272,10 +338,20 @@ class Checker {
     const orgColumn = this.#column('target.membership.org', membership, spec.org);
     const userColumn = this.#column('target.membership.user', membership, spec.user);
     if (orgColumn && orgId && !compatible(orgColumn.family, orgId.family)) {
-      this.#problem('error', 'target.membership.org', `${labelOf(membership.name)}.${spec.org}`, `has type ${orgColumn.type}, but org ids are ${orgId.type}`);
+      this.#problem(
+        'error',
+        'target.membership.org',
+        `${labelOf(membership.name)}.${spec.org}`,
+        `has type ${orgColumn.type}, but org ids are ${orgId.type}`,
+      );
     }
     if (userColumn && userId && !compatible(userColumn.family, userId.family)) {
-      this.#problem('error', 'target.membership.user', `${labelOf(membership.name)}.${spec.user}`, `has type ${userColumn.type}, but user ids are ${userId.type}`);
+      this.#problem(
+        'error',
+        'target.membership.user',
+        `${labelOf(membership.name)}.${spec.user}`,
+        `has type ${userColumn.type}, but user ids are ${userId.type}`,
+      );
     }
     this.#index('target.membership.user', membership, [spec.user], "every read loads a user's memberships by it");
     this.#index('target.membership.org', membership, [spec.org], "every read counts the personal org's members by it");
@@ -288,16 +364,33 @@ class Checker {
       this.#column('target.membership.role.name', roles, role.name);
       if (role.rank) this.#column('target.membership.role.rank', roles, role.rank);
     }
-    const structural = [spec.org, spec.user, role.column, ...(spec.id ? [spec.id.column] : []), ...(spec.status ? [spec.status.column] : [])];
+    const structural = [
+      spec.org,
+      spec.user,
+      role.column,
+      ...(spec.id ? [spec.id.column] : []),
+      ...(spec.status ? [spec.status.column] : []),
+    ];
     this.#checkTargetColumns('target.membership.fields', membership, spec.fields, structural);
   }
 
-  #checkDependent(d: DependentModel, table: TableInfo, copy: TableInfo | null | undefined, org: TableInfo | undefined, legacy: TableInfo): void {
+  #checkDependent(
+    d: DependentModel,
+    table: TableInfo,
+    copy: TableInfo | null | undefined,
+    org: TableInfo | undefined,
+    legacy: TableInfo,
+  ): void {
     const references = columnOf(legacy, d.userKey.references);
     if (references === undefined) this.#column(`${d.path}.userKey.references`, legacy, d.userKey.references);
     const userKey = this.#column(`${d.path}.userKey.column`, table, d.userKey.column);
     if (userKey && references && !compatible(userKey.family, references.family)) {
-      this.#problem('error', `${d.path}.userKey.column`, `${labelOf(table.name)}.${d.userKey.column}`, `has type ${userKey.type}, but ${labelOf(legacy.name)}.${d.userKey.references} is ${references.type}`);
+      this.#problem(
+        'error',
+        `${d.path}.userKey.column`,
+        `${labelOf(table.name)}.${d.userKey.column}`,
+        `has type ${userKey.type}, but ${labelOf(legacy.name)}.${d.userKey.references} is ${references.type}`,
+      );
     }
     this.#index(`${d.path}.userKey.column`, table, [d.userKey.column], "a migration finds a user's rows by it");
     if (d.org) {
@@ -308,13 +401,20 @@ class Checker {
           'error',
           `${d.path}.org.column`,
           `${labelOf(table.name)}.${d.org.column}`,
-          d.org.add ? 'column does not exist yet; `orgshift db migrate` adds it (the map allows it)' : 'column does not exist (set "add": true to let `orgshift db migrate` add it)',
+          d.org.add
+            ? 'column does not exist yet; `orgshift db migrate` adds it (the map allows it)'
+            : 'column does not exist (set "add": true to let `orgshift db migrate` add it)',
         );
       } else {
         if (orgId && !compatible(column.family, orgId.family)) {
-          this.#problem('error', `${d.path}.org.column`, `${labelOf(table.name)}.${d.org.column}`, `has type ${column.type}, but org ids are ${orgId.type}`);
+          this.#problem(
+            'error',
+            `${d.path}.org.column`,
+            `${labelOf(table.name)}.${d.org.column}`,
+            `has type ${column.type}, but org ids are ${orgId.type}`,
+          );
         }
-        this.#index(`${d.path}.org.column`, table, [d.org.column], 'the audit and rollback find an org\'s rows by it');
+        this.#index(`${d.path}.org.column`, table, [d.org.column], "the audit and rollback find an org's rows by it");
       }
     }
     if (d.copyTo && copy) {
@@ -323,7 +423,13 @@ class Checker {
         if (field.source.kind === 'column') this.#column(field.path, table, field.source.column);
       }
       if (d.copyTo.conflict.length > 0) {
-        this.#index(`${d.path}.copyTo.conflict`, copy, d.copyTo.conflict, 'a copy that exists already is recognized by it', true);
+        this.#index(
+          `${d.path}.copyTo.conflict`,
+          copy,
+          d.copyTo.conflict,
+          'a copy that exists already is recognized by it',
+          true,
+        );
       }
     }
   }

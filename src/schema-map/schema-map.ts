@@ -70,11 +70,10 @@ const legacySchema = z
       .strictObject({
         column: identifierSchema.meta({ description: 'The lookup key (need not be the primary key).' }),
         type: keyTypeSchema,
-        pattern: z
-          .string()
-          .max(200)
-          .optional()
-          .meta({ description: 'For text keys: a regular expression every valid key matches (default: 1–255 visible characters).' }),
+        pattern: z.string().max(200).optional().meta({
+          description:
+            'For text keys: a regular expression every valid key matches (default: 1–255 visible characters).',
+        }),
       })
       .readonly(),
     marker: markerSchema,
@@ -86,7 +85,10 @@ const defaultValue = { default: jsonValue.optional().meta({ description: 'Writte
 /** Every way a target column can get its value. Distinguished by which key is present. */
 export const fieldSchema = z
   .union([
-    z.strictObject({ column: identifierSchema, ...defaultValue }).readonly().meta({ description: 'A legacy column.' }),
+    z
+      .strictObject({ column: identifierSchema, ...defaultValue })
+      .readonly()
+      .meta({ description: 'A legacy column.' }),
     z
       .strictObject({ json: identifierSchema, key: z.string().min(1), ...defaultValue })
       .readonly()
@@ -114,17 +116,30 @@ export const fieldSchema = z
         description:
           'A URL slug of a template; with unique, a suffix derived from the user key keeps it unique across users.',
       }),
-    z.strictObject({ now: z.literal(true) }).readonly().meta({ description: 'The migration time.' }),
+    z
+      .strictObject({ now: z.literal(true) })
+      .readonly()
+      .meta({ description: 'The migration time.' }),
     z
       .strictObject({
         secret: identifierSchema.meta({ description: 'The legacy column holding the secret.' }),
         from: z.string().min(1).meta({ description: 'Codec (in `codecs`) the legacy value is decoded with.' }),
         to: z.string().min(1).meta({ description: 'Codec the target value is encoded with.' }),
+        encryptNull: z
+          .boolean()
+          .optional()
+          .meta({ description: 'A NULL secret is written encrypted (JWE only), for NOT NULL target columns.' }),
       })
       .readonly()
       .meta({ description: 'A secret, decoded with one codec and re-encoded with another.' }),
-    z.strictObject({ userKey: z.literal(true) }).readonly().meta({ description: 'The user key.' }),
-    z.strictObject({ orgId: z.literal(true) }).readonly().meta({ description: "The personal org's id." }),
+    z
+      .strictObject({ userKey: z.literal(true) })
+      .readonly()
+      .meta({ description: 'The user key.' }),
+    z
+      .strictObject({ orgId: z.literal(true) })
+      .readonly()
+      .meta({ description: "The personal org's id." }),
   ])
   .meta({ description: 'Where a target column gets its value.' });
 
@@ -136,9 +151,9 @@ const fieldsSchema = z
 const idSchema = z
   .strictObject({
     column: identifierSchema,
-    generate: z
-      .enum(['user-key', 'uuid', 'random-text'])
-      .meta({ description: "user-key: the user's key; uuid: a new UUID; random-text: prefix + 24 random base-36 characters." }),
+    generate: z.enum(['user-key', 'uuid', 'random-text']).meta({
+      description: "user-key: the user's key; uuid: a new UUID; random-text: prefix + 24 random base-36 characters.",
+    }),
     prefix: z.string().max(20).optional(),
   })
   .readonly();
@@ -155,9 +170,10 @@ const orgSchema = z
       .readonly()
       .optional()
       .meta({ description: 'A column that says an org is personal, and its value for personal orgs.' }),
-    owner: identifierSchema
-      .optional()
-      .meta({ description: "Column holding the personal org's owner (the user key); required unless the org id is the user key." }),
+    owner: identifierSchema.optional().meta({
+      description:
+        "Column holding the personal org's owner (the user key); required unless the org id is the user key.",
+    }),
     fields: fieldsSchema.optional(),
   })
   .readonly();
@@ -279,6 +295,18 @@ export const codecSpecSchema = z.discriminatedUnion('codec', [
     })
     .readonly()
     .meta({ description: "Fernet tokens (Python's cryptography)." }),
+  z
+    .strictObject({
+      codec: z.literal('jwe'),
+      key: keySource,
+      derive: z.enum(['none', 'sha256']).optional(),
+      kid: z.enum(['none', 'base62-sha256']).optional(),
+    })
+    .readonly()
+    .meta({
+      description:
+        'JWE compact, alg dir, enc A256GCM, the secret as {"v": …} (what OpenHands writes in its org tables).',
+    }),
   z.strictObject({ codec: z.literal('plaintext') }).readonly(),
 ]);
 
@@ -292,7 +320,10 @@ export const schemaMapSchema = z
     codecs: z.record(z.string().min(1), codecSpecSchema).readonly().optional(),
   })
   .readonly()
-  .meta({ title: 'orgshift schema map', description: 'Legacy and target tables, and how each target value is derived.' });
+  .meta({
+    title: 'orgshift schema map',
+    description: 'Legacy and target tables, and how each target value is derived.',
+  });
 
 export type SchemaMap = z.infer<typeof schemaMapSchema>;
 export type TableName = z.infer<typeof tableNameSchema>;

@@ -57,26 +57,27 @@ export function parseTemplate(source: string): Template {
   return Object.freeze({ source, parts: Object.freeze(parts), columns: Object.freeze([...columns]) });
 }
 
-/** Renders with `valueOf(column)`; null when a placeholder has no usable value. */
-export function renderTemplate(template: Template, valueOf: (name: string) => unknown): string | null {
+/** Renders with `lookup(column)`; null when a placeholder has no usable value. */
+export function renderTemplate(template: Template, lookup: (name: string) => unknown): string | null {
   let out = '';
   for (const part of template.parts) {
     if ('literal' in part) {
       out += part.literal;
       continue;
     }
-    const value = firstUsable(part.alternatives, valueOf);
+    const value = firstUsable(part.alternatives, lookup);
     if (value === null) return null;
     out += value;
   }
   return out;
 }
 
-function firstUsable(alternatives: readonly string[], valueOf: (name: string) => unknown): string | null {
+function firstUsable(alternatives: readonly string[], lookup: (name: string) => unknown): string | null {
   for (const name of alternatives) {
-    const value = valueOf(name);
+    const value = lookup(name);
     if (value === null || value === undefined) continue;
-    const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    const text =
+      value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
     if (text.trim().length > 0) return text;
   }
   return null;

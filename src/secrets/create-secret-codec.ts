@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import { Aes256GcmCodec } from './aes-256-gcm-codec.js';
 import { FernetCodec } from './fernet-codec.js';
+import { base62Sha256KeyId, JweCodec } from './jwe-codec.js';
 import { PlaintextCodec } from './plaintext-codec.js';
 import type { FernetKeyDerivation, FernetWrapping, KeySource, SecretCodec, SecretCodecSpec } from './secret-codec.js';
 import { decodeStrictBase64 } from './strict-base64.js';
@@ -28,8 +29,17 @@ export function createSecretCodec(spec: SecretCodecSpec, env: NodeJS.ProcessEnv,
         wrap: oneOf(spec.wrap ?? 'none', WRAPPINGS, `${path}.wrap`),
         plaintextFallback: spec.plaintextFallback ?? false,
       });
+    case 'jwe': {
+      const derive = oneOf(spec.derive ?? 'none', DERIVATIONS, `${path}.derive`);
+      const kid = oneOf(spec.kid ?? 'none', ['none', 'base62-sha256'] as const, `${path}.kid`);
+      const secret = readVariable(spec.key, env, `${path}.key`);
+      return new JweCodec({
+        key: fernetKeyBytes(spec.key, derive, env, path),
+        kid: kid === 'base62-sha256' ? base62Sha256KeyId(secret) : null,
+      });
+    }
     default:
-      throw new ConfigError(`${path}.codec`, 'must be one of aes-256-gcm, fernet, plaintext');
+      throw new ConfigError(`${path}.codec`, 'must be one of aes-256-gcm, fernet, jwe, plaintext');
   }
 }
 

@@ -5,9 +5,14 @@
  */
 export interface SecretCodec {
   readonly kind: SecretCodecKind;
-  /** Throws `SecretUndecryptableError` naming `context.column`, never the value or key. */
-  decode(stored: string, context: DecodeContext): string;
+  /**
+   * Throws `SecretUndecryptableError` naming `context.column`, never the value
+   * or key. null only from a codec that stores NULL encrypted (JWE).
+   */
+  decode(stored: string, context: DecodeContext): string | null;
   encode(plaintext: string, context: EncodeContext): string;
+  /** Where the format can hold an encrypted NULL (JWE): a NULL secret for a NOT NULL column. */
+  encodeNull?(context: EncodeContext): string;
   /**
    * True when `stored` carries this codec's marker, so that `decode` is the
    * right place to judge it (and refuse it if it is damaged). Used to choose
@@ -16,7 +21,7 @@ export interface SecretCodec {
   recognizes(stored: string): boolean;
 }
 
-export type SecretCodecKind = 'aes-256-gcm' | 'fernet' | 'plaintext';
+export type SecretCodecKind = 'aes-256-gcm' | 'fernet' | 'jwe' | 'plaintext';
 
 export interface EncodeContext {
   /** The user the secret belongs to; the AES-256-GCM codec binds it to the ciphertext. */
@@ -33,7 +38,7 @@ export interface KeySource {
   readonly env: string;
 }
 
-export type SecretCodecSpec = Aes256GcmCodecSpec | FernetCodecSpec | PlaintextCodecSpec;
+export type SecretCodecSpec = Aes256GcmCodecSpec | FernetCodecSpec | JweCodecSpec | PlaintextCodecSpec;
 
 /** orgshift's own format; see `Aes256GcmCodec`. */
 export interface Aes256GcmCodecSpec {
@@ -51,6 +56,16 @@ export interface FernetCodecSpec {
   readonly wrap?: FernetWrapping;
   /** A stored value that does not look like a token is taken as plaintext (rows written before encryption). */
   readonly plaintextFallback?: boolean;
+}
+
+/** JWE compact, `alg: dir`, `enc: A256GCM`; see `JweCodec`. */
+export interface JweCodecSpec {
+  readonly codec: 'jwe';
+  readonly key: KeySource;
+  /** `sha256`: the variable holds any secret and the key is its SHA-256 digest (OpenHands). */
+  readonly derive?: FernetKeyDerivation;
+  /** `base62-sha256`: write OpenHands' key id (base62 of the secret's digest) in the header. */
+  readonly kid?: 'none' | 'base62-sha256';
 }
 
 export interface PlaintextCodecSpec {

@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/errors.js';
+import { DEMO_MAP, DEMO_ORIGIN } from '../../src/schema-map/demo-map.js';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
+const OTHER_KEY = Buffer.alloc(32, 2).toString('base64');
 const dir = mkdtempSync(join(tmpdir(), 'orgshift-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function configFile(content: string): string {
-  const path = join(dir, `c${Math.random().toString(36).slice(2)}.json`);
+function mapFile(content: string): string {
+  const path = join(dir, `m${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(path, content);
   return path;
 }
@@ -26,7 +28,7 @@ function badKey(env: Record<string, string>): string {
 }
 
 describe('loadConfig', () => {
-  it('defaults to SQLite, an in-process lock and demo keys', () => {
+  it('defaults to SQLite, an in-process lock, the demo map and demo keys', () => {
     const config = loadConfig({});
     expect(config.database).toEqual({ kind: 'sqlite', path: './orgshift.db' });
     expect(config.lock).toEqual({ kind: 'memory' });
@@ -34,14 +36,16 @@ describe('loadConfig', () => {
     expect(config.lockTtlMs).toBe(30_000);
     expect(config.lockWaitMs).toBe(5_000);
     expect(config.http).toMatchObject({ host: '127.0.0.1', port: 3000 });
-    expect(config.legacy.dependents.map((d) => d.table)).toEqual(['conversations', 'api_keys']);
+    expect(config.map.origin).toBe(DEMO_ORIGIN);
+    expect(config.map.model.dependents.map((d) => d.table.name)).toEqual(['conversations', 'api_keys']);
   });
 
   it('defaults to PostgreSQL locks on PostgreSQL and demands real keys there', () => {
     const url = 'postgres://postgres@127.0.0.1/test';
     expect(badKey({ ORGSHIFT_DATABASE_URL: url })).toBe('ORGSHIFT_LEGACY_KEY');
-    const config = loadConfig({ ORGSHIFT_DATABASE_URL: url, ORGSHIFT_LEGACY_KEY: KEY, ORGSHIFT_SECRET_KEY: KEY });
+    const config = loadConfig({ ORGSHIFT_DATABASE_URL: url, ORGSHIFT_LEGACY_KEY: KEY, ORGSHIFT_SECRET_KEY: OTHER_KEY });
     expect(config.lock).toEqual({ kind: 'postgres', url, poolSize: 20 });
+    expect(config.keys.demo).toBe(false);
   });
 
   it.each([
@@ -57,6 +61,7 @@ describe('loadConfig', () => {
     ['ORGSHIFT_ADMIN_TOKEN', 'short'],
     ['ORGSHIFT_LEGACY_KEY', 'bm90IDMyIGJ5dGVz'],
     ['ORGSHIFT_SECRET_KEY', 'bm90IDMyIGJ5dGVz'],
+    ['ORGSHIFT_MAP', '/nonexistent/orgshift.map.json'],
     ['ORGSHIFT_CONFIG', '/nonexistent/orgshift.config.json'],
   ])('names %s when it is %j', (key, value) => {
     expect(badKey({ [key]: value })).toBe(key);
@@ -74,29 +79,42 @@ describe('loadConfig', () => {
     }
   });
 
-  it('reads dependent tables and org-level keys from the config file', () => {
-    const path = configFile(
-      JSON.stringify({ dependents: [{ table: 'notes', payloadColumn: 'body' }], orgSettingsKeys: ['billing_plan'] }),
+  it('reads the schema map named by ORGSHIFT_MAP, comments allowed', () => {
+    const path = mapFile(
+      `// the demo layout, as a file\n${JSON.stringify({ ...DEMO_MAP, dependents: [DEMO_MAP.dependents?.[0]] })}`,
     );
-    const config = loadConfig({ ORGSHIFT_CONFIG: path });
-    expect(config.legacy.dependents).toEqual([{ table: 'notes', payloadColumn: 'body' }]);
-    expect(config.legacy.orgSettingsKeys).toEqual(['billing_plan']);
+    const config = loadConfig({ ORGSHIFT_MAP: path });
+    expect(config.map.origin).toBe(path);
+    expect(config.map.model.dependents.map((d) => d.table.name)).toEqual(['conversations']);
   });
 
   it.each([
     ['{not json', ''],
+    [JSON.stringify({ ...DEMO_MAP, version: 2 }), 'version'],
+    [JSON.stringify({ ...DEMO_MAP, surprise: true }), '(top level)'],
     [
-      JSON.stringify({ dependents: [{ table: 'Bad Name; drop table x', payloadColumn: 'body' }] }),
+      JSON.stringify({ ...DEMO_MAP, legacy: { ...DEMO_MAP.legacy, key: { column: 'id\u0000', type: 'uuid' } } }),
+      'legacy.key.column',
+    ],
+    [
+      JSON.stringify({
+        ...DEMO_MAP,
+        dependents: [{ table: 'orgshift_outbox', userKey: { column: 'user_id' }, org: { column: 'org_id' } }],
+      }),
       'dependents.0.table',
     ],
-    [JSON.stringify({ dependents: 'conversations' }), 'dependents'],
-    [JSON.stringify({ surprise: true }), ''],
-    [JSON.stringify({ legacy: { columns: { id: 'id; --' } } }), 'legacy.columns.id'],
-  ])('names the bad key of config file %s', (content, key) => {
-    const path = configFile(content);
+    [
+      JSON.stringify({
+        ...DEMO_MAP,
+        dependents: [{ table: 'users', userKey: { column: 'id' }, org: { column: 'current_org_id' } }],
+      }),
+      'dependents.0.table',
+    ],
+  ])('names the bad key of map file %s', (content, key) => {
+    const path = mapFile(content);
     const error = (() => {
       try {
-        loadConfig({ ORGSHIFT_CONFIG: path });
+        loadConfig({ ORGSHIFT_MAP: path });
       } catch (e) {
         return e as ConfigError;
       }
@@ -105,17 +123,5 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.key.startsWith(path)).toBe(true);
     if (key) expect(error.key).toBe(`${path}: ${key}`);
-  });
-
-  it('refuses a dependent table listed twice', () => {
-    const path = configFile(
-      JSON.stringify({
-        dependents: [
-          { table: 'notes', payloadColumn: 'a' },
-          { table: 'notes', payloadColumn: 'b' },
-        ],
-      }),
-    );
-    expect(() => loadConfig({ ORGSHIFT_CONFIG: path })).toThrow(ConfigError);
   });
 });

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isOrgshiftError } from '../../src/errors.js';
 import type { Orgshift } from '../../src/orgshift.js';
+import { kyselyOf } from '../support/internals.js';
 import { openTest } from '../support/open-test.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/services.js';
 
@@ -41,7 +42,7 @@ describePostgres('a database connection killed under orgshift', () => {
     const onCrash = (error: unknown) => crashes.push(error);
     process.on('uncaughtException', onCrash);
     try {
-      const failure = await orgshift.db.kysely
+      const failure = await kyselyOf(orgshift)
         .transaction()
         .execute(async (trx) => {
           const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);

@@ -1,26 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
 import type { Database } from '../../src/db/database.js';
-import { openDatabase } from '../../src/db/database.js';
-import { DEFAULT_LEGACY_SCHEMA } from '../../src/db/legacy-schema.js';
 import { migrateSchema } from '../../src/db/migrate.js';
+import { openDatabase } from '../../src/db/open-database.js';
+import { createDemoTables } from '../../src/demo/demo-tables.js';
+import { migrateDatabase } from '../../src/orgshift.js';
+import { DEMO_MAP, demoMap } from '../../src/schema-map/demo-map.js';
+import type { SchemaMap } from '../../src/schema-map/schema-map.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/services.js';
 
-const TABLES = [
-  'roles',
-  'orgs',
-  'users',
-  'org_members',
-  'migration_failures',
-  'legacy_users',
-  'conversations',
-  'api_keys',
-];
+const DEMO_TABLES = ['roles', 'orgs', 'users', 'org_members', 'legacy_users', 'conversations', 'api_keys'];
+const OWN_TABLES = ['orgshift_migration_failures', 'orgshift_schema_versions'];
 
-/** Foreign-key columns of DESIGN §1; each must lead some index. */
+/** Foreign-key columns of the demo layout; each must lead some index. */
 const FK_COLUMNS: readonly [string, string][] = [
   ['users', 'current_org_id'],
   ['org_members', 'org_id'],
@@ -29,6 +25,15 @@ const FK_COLUMNS: readonly [string, string][] = [
   ['conversations', 'org_id'],
   ['api_keys', 'org_id'],
 ];
+
+const KEYS = {
+  ORGSHIFT_LEGACY_KEY: Buffer.alloc(32, 7).toString('base64'),
+  ORGSHIFT_SECRET_KEY: Buffer.alloc(32, 9).toString('base64'),
+};
+
+function migrateDemo(db: Database) {
+  return migrateSchema(db, demoMap().model, { before: (trx) => createDemoTables(trx, db.sql) });
+}
 
 async function expectConstraintsBite(db: Database) {
   const org = '11111111-1111-4111-8111-111111111111';
@@ -73,7 +78,7 @@ describe('schema migrations on SQLite', () => {
   let db: Database;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'orgshift-migrate-'));
-    db = openDatabase({ kind: 'sqlite', path: join(dir, 'test.db') }, DEFAULT_LEGACY_SCHEMA);
+    db = openDatabase({ kind: 'sqlite', path: join(dir, 'test.db') });
   });
   afterAll(async () => {
     await db.close();
@@ -81,13 +86,13 @@ describe('schema migrations on SQLite', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect((await migrateSchema(db)).applied).toEqual(['001_organizations']);
-    expect((await migrateSchema(db)).applied).toEqual([]);
+    expect(await migrateDemo(db)).toEqual({ applied: ['001_repair_queue'], changes: [] });
+    expect(await migrateDemo(db)).toEqual({ applied: [], changes: [] });
   });
 
-  it('creates every table, with the three roles', async () => {
+  it("creates orgshift's own tables and the demo's, with the three roles", async () => {
     const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db.kysely);
-    expect(tables.rows.map((r) => r.name)).toEqual(expect.arrayContaining(TABLES));
+    expect(tables.rows.map((r) => r.name)).toEqual(expect.arrayContaining([...DEMO_TABLES, ...OWN_TABLES]));
     const roles = await sql<{ name: string; rank: number }>`select name, rank from roles order by rank`.execute(
       db.kysely,
     );
@@ -113,18 +118,6 @@ describe('schema migrations on SQLite', () => {
     }
   });
 
-  it('declares the foreign keys', async () => {
-    const fks = await sql<{
-      from: string;
-      table: string;
-    }>`select "from", "table" from pragma_foreign_key_list('org_members')`.execute(db.kysely);
-    expect(fks.rows.map((r) => `${r.from}->${r.table}`).sort()).toEqual([
-      'org_id->orgs',
-      'role_id->roles',
-      'user_id->users',
-    ]);
-  });
-
   it('makes the constraints bite', async () => {
     await expectConstraintsBite(db);
   });
@@ -135,7 +128,7 @@ describePostgres('schema migrations on PostgreSQL', () => {
   let db: Database;
   beforeAll(async () => {
     testDb = await createTestDatabase('migrate');
-    db = openDatabase({ kind: 'postgres', url: testDb.url, poolSize: 2 }, DEFAULT_LEGACY_SCHEMA);
+    db = openDatabase({ kind: 'postgres', url: testDb.url, poolSize: 2 });
   });
   afterAll(async () => {
     await db?.close();
@@ -143,41 +136,25 @@ describePostgres('schema migrations on PostgreSQL', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect((await migrateSchema(db)).applied).toEqual(['001_organizations']);
-    expect((await migrateSchema(db)).applied).toEqual([]);
-  });
-
-  it('creates every table with its primary key', async () => {
-    const result = await sql<{ table_name: string }>`
-      select tc.table_name from information_schema.table_constraints tc
-      where tc.constraint_type = 'PRIMARY KEY' and tc.table_schema = 'public'`.execute(db.kysely);
-    expect(result.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(TABLES));
+    expect((await migrateDemo(db)).applied).toEqual(['001_repair_queue']);
+    expect((await migrateDemo(db)).applied).toEqual([]);
   });
 
   it('indexes every foreign-key column, read from the catalog', async () => {
-    // Every column that is the first column of a foreign key must lead some index.
     const unindexed = await sql<{ table_name: string; column_name: string }>`
       select c.conrelid::regclass::text as table_name, a.attname as column_name
       from pg_constraint c
       join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
       where c.contype = 'f'
-        and not exists (
-          select 1 from pg_index i where i.indrelid = c.conrelid and i.indkey[0] = c.conkey[1])`.execute(db.kysely);
-    expect(unindexed.rows).toEqual([]);
-    const fks = await sql<{ n: string }>`select count(*) as n from pg_constraint where contype = 'f'`.execute(
+        and not exists (select 1 from pg_index i where i.indrelid = c.conrelid and i.indkey[0] = c.conkey[1])`.execute(
       db.kysely,
     );
-    expect(Number(fks.rows[0]?.n)).toBe(FK_COLUMNS.length);
+    expect(unindexed.rows).toEqual([]);
   });
 
   it('uses uuid ids and millisecond timestamps on the org side', async () => {
-    const cols = await sql<{
-      table_name: string;
-      column_name: string;
-      data_type: string;
-      datetime_precision: number | null;
-    }>`
-      select table_name, column_name, data_type, datetime_precision from information_schema.columns
+    const cols = await sql<{ column_name: string; data_type: string; datetime_precision: number | null }>`
+      select column_name, data_type, datetime_precision from information_schema.columns
       where table_schema = 'public' and table_name in ('orgs', 'users') and column_name in ('id', 'created_at')`.execute(
       db.kysely,
     );
@@ -189,5 +166,121 @@ describePostgres('schema migrations on PostgreSQL', () => {
 
   it('makes the constraints bite', async () => {
     await expectConstraintsBite(db);
+  });
+});
+
+/** The demo layout under other names, in a database that already has it (a team's own tables). */
+function teamMap(overrides: { marker?: SchemaMap['legacy']['marker']; orgAdd?: boolean }): SchemaMap {
+  return {
+    ...DEMO_MAP,
+    legacy: { ...DEMO_MAP.legacy, table: 'accounts', marker: overrides.marker ?? DEMO_MAP.legacy.marker },
+    target: {
+      ...DEMO_MAP.target,
+      org: { ...DEMO_MAP.target.org, table: 'teams' },
+      user: { ...DEMO_MAP.target.user, table: 'members_users' },
+      membership: { ...DEMO_MAP.target.membership, table: 'team_members' },
+    },
+    dependents: [
+      { table: 'notes', userKey: { column: 'user_id' }, org: { column: 'team_id', add: overrides.orgAdd ?? false } },
+    ],
+  };
+}
+
+const TEAM_TABLES = `
+  create table accounts (id text primary key, email text not null, display_name text, settings jsonb not null default '{}',
+    api_key_enc text, created_at timestamptz(3) not null default now());
+  create table roles (id integer primary key, name text not null unique, rank integer not null);
+  insert into roles values (1, 'owner', 10);
+  create table teams (id uuid primary key, kind text not null, name text not null, contact_email text, settings jsonb not null default '{}');
+  create table members_users (id uuid primary key, email text not null, display_name text, current_org_id uuid not null references teams(id),
+    preferences jsonb not null default '{}', created_at timestamptz(3) not null default now(), migrated_at timestamptz(3));
+  create index on members_users (current_org_id);
+  create table team_members (org_id uuid not null references teams(id), user_id uuid not null references members_users(id),
+    role_id integer not null references roles(id), status text not null, api_key_enc text, primary key (org_id, user_id));
+  create index on team_members (user_id); create index on team_members (role_id);
+  create table notes (id serial primary key, user_id text not null, body text);
+  create index on notes (user_id);`;
+
+describePostgres("db migrate on a team's own tables (PostgreSQL)", () => {
+  let testDb: TestDatabase;
+  let dir: string;
+  let admin: Database;
+  beforeAll(async () => {
+    testDb = await createTestDatabase('migrate_team');
+    dir = mkdtempSync(join(tmpdir(), 'orgshift-migrate-'));
+    admin = openDatabase({ kind: 'postgres', url: testDb.url, poolSize: 2 });
+    await sql.raw(TEAM_TABLES).execute(admin.kysely);
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await testDb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const configFor = (map: SchemaMap) => {
+    const path = join(dir, `m${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(path, JSON.stringify(map));
+    return loadConfig({ ORGSHIFT_DATABASE_URL: testDb.url, ORGSHIFT_MAP: path, ...KEYS });
+  };
+
+  /** Every column and index of the team's tables, to prove nothing changed. */
+  const teamSchema = async () =>
+    (
+      await sql<{ item: string }>`
+        select table_name || '.' || column_name as item from information_schema.columns
+          where table_schema = 'public' and table_name not like 'orgshift%'
+        union all select tablename || ':' || indexname from pg_indexes where schemaname = 'public' and tablename not like 'orgshift%'
+        order by 1`.execute(admin.kysely)
+    ).rows.map((r) => r.item);
+
+  it('creates only orgshift_* tables when the map opts into nothing', async () => {
+    const before = await teamSchema();
+    const report = await migrateDatabase(configFor(teamMap({ marker: { type: 'timestamp', column: 'migrated_at' } })));
+    expect(report).toEqual({ applied: ['001_repair_queue'], changes: [] });
+    expect(await teamSchema()).toEqual(before);
+  });
+
+  it('adds the marker column, its index and a dependent org column only where the map says add, and says so', async () => {
+    const map = teamMap({ marker: { type: 'timestamp', column: 'migrated_at', add: true }, orgAdd: true });
+    const dry = await migrateDatabase(configFor(map), { dryRun: true });
+    expect(dry.changes).toHaveLength(4);
+    expect(await teamSchema()).not.toContain('accounts.migrated_at');
+    const report = await migrateDatabase(configFor(map));
+    expect(report.changes).toEqual(dry.changes);
+    const schema = await teamSchema();
+    expect(schema).toEqual(expect.arrayContaining(['accounts.migrated_at', 'notes.team_id']));
+    expect((await migrateDatabase(configFor(map))).changes.filter((c) => c.startsWith('alter'))).toEqual([]);
+  });
+
+  it('leaves nothing behind when it fails half-way (one transaction)', async () => {
+    const fresh = await createTestDatabase('migrate_fail');
+    const db = openDatabase({ kind: 'postgres', url: fresh.url, poolSize: 2 });
+    try {
+      // An org table whose id has no unique key: the opt-in foreign key to it fails after
+      // orgshift's own tables were created in the same transaction.
+      await sql.raw(TEAM_TABLES).execute(db.kysely);
+      await sql.raw('create table loose_teams (id uuid, kind text, name text)').execute(db.kysely);
+      const map = teamMap({ orgAdd: true });
+      const path = join(dir, 'fail.json');
+      writeFileSync(
+        path,
+        JSON.stringify({ ...map, target: { ...map.target, org: { ...map.target.org, table: 'loose_teams' } } }),
+      );
+      const config = loadConfig({ ORGSHIFT_DATABASE_URL: fresh.url, ORGSHIFT_MAP: path, ...KEYS });
+      await expect(migrateDatabase(config)).rejects.toThrow();
+      const own = await sql<{
+        n: string;
+      }>`select count(*) as n from pg_tables where tablename like 'orgshift%'`.execute(db.kysely);
+      expect(Number(own.rows[0]?.n)).toBe(0);
+      const added = await sql<{
+        n: string;
+      }>`select count(*) as n from information_schema.columns where table_name = 'notes' and column_name = 'team_id'`.execute(
+        db.kysely,
+      );
+      expect(Number(added.rows[0]?.n)).toBe(0);
+    } finally {
+      await db.close();
+      await fresh.drop();
+    }
   });
 });

@@ -1,26 +1,26 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SecretCipher } from '../../src/crypto/secret-cipher.js';
-import { ident } from '../../src/db/database.js';
 import { VerificationFailedError } from '../../src/directory/errors.js';
 import { isOrgshiftError } from '../../src/errors.js';
 import { createLockManager } from '../../src/lock/create-lock-manager.js';
-import type { Orgshift } from '../../src/orgshift.js';
+import { internalsOf, type Orgshift } from '../../src/orgshift.js';
 import { BACKENDS, type BackendInstance, countingLocks } from '../support/backends.js';
 import { spawnTs } from '../support/child.js';
+import { ident, kyselyOf } from '../support/internals.js';
 import { openTest, TEST_LEGACY_KEY, TEST_SECRET_KEY } from '../support/open-test.js';
 
 async function legacyIds(orgshift: Orgshift, n: number, where = 'migrated_at is null'): Promise<string[]> {
   const rows = await sql<{
     id: string;
-  }>`select id from legacy_users where ${sql.raw(where)} order by id limit ${n}`.execute(orgshift.db.kysely);
+  }>`select id from legacy_users where ${sql.raw(where)} order by id limit ${n}`.execute(kyselyOf(orgshift));
   return rows.rows.map((r) => r.id);
 }
 
 async function count(orgshift: Orgshift, table: string, where = 'true'): Promise<number> {
   const rows = await sql<{
     n: number | string;
-  }>`select count(*) as n from ${sql.raw(ident(table))} where ${sql.raw(where)}`.execute(orgshift.db.kysely);
+  }>`select count(*) as n from ${sql.raw(ident(table))} where ${sql.raw(where)}`.execute(kyselyOf(orgshift));
   return Number(rows.rows[0]?.n);
 }
 
@@ -49,7 +49,7 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
     });
 
     it('answers user_not_found for an unknown id without taking a lock', async () => {
-      const locks = countingLocks(createLockManager(orgshift.config.lock));
+      const locks = countingLocks(createLockManager(internalsOf(orgshift).config.lock));
       const other = await openTest({ ...instance.env }, { locks });
       try {
         expect(await codeOf(other.getUser('00000000-0000-4000-8000-000000000000'))).toBe('user_not_found');
@@ -66,7 +66,7 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
       const before = await sql<{
         settings: unknown;
         api_key_enc: string;
-      }>`select settings, api_key_enc from legacy_users where id = ${id}`.execute(orgshift.db.kysely);
+      }>`select settings, api_key_enc from legacy_users where id = ${id}`.execute(kyselyOf(orgshift));
       const legacyCipher = new SecretCipher(Buffer.from(TEST_LEGACY_KEY, 'base64'));
       const plaintext = legacyCipher.decrypt(String(before.rows[0]?.api_key_enc), id);
 
@@ -82,7 +82,7 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
       expect(await count(orgshift, 'legacy_users', `id = '${id}' and migrated_at is not null`)).toBe(1);
       const member = await sql<{
         api_key_enc: string;
-      }>`select api_key_enc from org_members where user_id = ${id}`.execute(orgshift.db.kysely);
+      }>`select api_key_enc from org_members where user_id = ${id}`.execute(kyselyOf(orgshift));
       const currentCipher = new SecretCipher(Buffer.from(TEST_SECRET_KEY, 'base64'));
       expect(currentCipher.decrypt(String(member.rows[0]?.api_key_enc), id)).toBe(plaintext);
       expect(await orgshift.verifyUser(id)).toEqual({ ok: true, state: 'migrated', violations: [] });
@@ -94,7 +94,7 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
 
     it('coalesces concurrent calls in one process into one lock acquisition', async () => {
       const [id] = await legacyIds(orgshift, 1);
-      const locks = countingLocks(createLockManager(orgshift.config.lock));
+      const locks = countingLocks(createLockManager(internalsOf(orgshift).config.lock));
       const other = await openTest({ ...instance.env }, { locks });
       try {
         const users = await Promise.all(Array.from({ length: 50 }, () => other.getUser(id as string)));
@@ -154,7 +154,7 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
     it('reports broken data instead of hiding it', async () => {
       const [id] = await legacyIds(orgshift, 1);
       await orgshift.getUser(id as string);
-      await sql`delete from org_members where user_id = ${id}`.execute(orgshift.db.kysely);
+      await sql`delete from org_members where user_id = ${id}`.execute(kyselyOf(orgshift));
       const error = await orgshift.getUser(id as string).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VerificationFailedError);
       expect((error as VerificationFailedError).violations.map((v) => v.code).sort()).toEqual([
@@ -162,13 +162,15 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
         'personal_org_membership',
       ]);
       // Recorded for repair.
-      await vi.waitFor(async () => expect(await count(orgshift, 'migration_failures', `user_id = '${id}'`)).toBe(1));
+      await vi.waitFor(async () =>
+        expect(await count(orgshift, 'orgshift_migration_failures', `user_id = '${id}'`)).toBe(1),
+      );
     });
 
     it('refuses bad input before any query or lock', async () => {
-      const locks = countingLocks(createLockManager(orgshift.config.lock));
+      const locks = countingLocks(createLockManager(internalsOf(orgshift).config.lock));
       const other = await openTest({ ...instance.env }, { locks });
-      const load = vi.spyOn(other.users.loader, 'load');
+      const load = vi.spyOn(internalsOf(other).users.loader, 'load');
       try {
         const hostile = [
           'nope',
@@ -191,7 +193,7 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
 
     it('serves the same user with lockMode always', async () => {
       const [id] = await legacyIds(orgshift, 1);
-      const locks = countingLocks(createLockManager(orgshift.config.lock));
+      const locks = countingLocks(createLockManager(internalsOf(orgshift).config.lock));
       const other = await openTest({ ...instance.env }, { locks, lockMode: 'always' });
       try {
         const first = await other.getUser(id as string);
@@ -224,31 +226,31 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
     it('returns the same graph with every loading strategy', async () => {
       const [id] = await legacyIds(orgshift, 1);
       await orgshift.getUser(id as string);
-      // Team orgs so the graph has several memberships, inserted out of order and with a tie on
-      // created_at: every strategy must return them by (created_at, org_id).
+      // Team orgs so the graph has several memberships, inserted out of order: every strategy
+      // must return the personal org first, then the others by org id.
       const teams = [
-        ['aaaaaaaa-0000-4000-8000-000000000002', '2000-01-01T00:00:00.000Z'],
-        ['aaaaaaaa-0000-4000-8000-000000000001', '2000-01-01T00:00:00.000Z'],
-        ['aaaaaaaa-0000-4000-8000-000000000003', '1999-01-01T00:00:00.000Z'],
+        'aaaaaaaa-0000-4000-8000-000000000002',
+        'aaaaaaaa-0000-4000-8000-000000000001',
+        'aaaaaaaa-0000-4000-8000-000000000003',
       ] as const;
-      for (const [n, [org, createdAt]] of teams.entries()) {
+      for (const [n, org] of teams.entries()) {
         await sql`insert into orgs (id, kind, name) values (${org}, 'team', ${`Team ${n}`})`.execute(
-          orgshift.db.kysely,
+          kyselyOf(orgshift),
         );
-        const at = orgshift.db.dialect === 'postgres' ? sql`${new Date(createdAt)}` : sql`${createdAt}`;
-        await sql`insert into org_members (org_id, user_id, role_id, status, created_at)
-          values (${org}, ${id}, 3, 'active', ${at})`.execute(orgshift.db.kysely);
+        await sql`insert into org_members (org_id, user_id, role_id, status) values (${org}, ${id}, 3, 'active')`.execute(
+          kyselyOf(orgshift),
+        );
       }
       const graphs = [];
       for (const loadStrategy of ['json', 'join', 'select-in'] as const) {
         const other = await openTest({ ...instance.env }, { loadStrategy });
         try {
-          graphs.push(await other.users.loader.load(id as string));
+          graphs.push(await internalsOf(other).users.loader.load(id as string));
           expect((await other.getUser(id as string)).memberships.map((m) => m.org.id)).toEqual([
-            'aaaaaaaa-0000-4000-8000-000000000003',
+            id,
             'aaaaaaaa-0000-4000-8000-000000000001',
             'aaaaaaaa-0000-4000-8000-000000000002',
-            id,
+            'aaaaaaaa-0000-4000-8000-000000000003',
           ]);
         } finally {
           await other.close();
@@ -257,8 +259,11 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
       expect(graphs[1]).toEqual(graphs[0]);
       expect(graphs[2]).toEqual(graphs[0]);
       expect(Object.isFrozen(graphs[0])).toBe(true);
-      expect(graphs[0]?.user?.createdAt).toBeInstanceOf(Date);
-      const many = await orgshift.users.loader.loadMany([id as string, '00000000-0000-4000-8000-000000000000']);
+      expect(graphs[0]?.user?.migratedAt).toBeInstanceOf(Date);
+      const many = await internalsOf(orgshift).users.loader.loadMany([
+        id as string,
+        '00000000-0000-4000-8000-000000000000',
+      ]);
       expect(many[0]).toEqual(graphs[0]);
       expect(many[1]?.user).toBeNull();
     });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isOrgshiftError } from '../../src/errors.js';
 import { createLockManager } from '../../src/lock/create-lock-manager.js';
 import type { Orgshift } from '../../src/orgshift.js';
+import { kyselyOf } from '../support/internals.js';
 import { openTest } from '../support/open-test.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/services.js';
 
@@ -13,7 +14,7 @@ async function count(orgshift: Orgshift, table: string, id: string): Promise<num
   const column = table === 'org_members' ? 'user_id' : 'id';
   const rows = await sql<{
     n: string;
-  }>`select count(*) as n from ${sql.raw(table)} where ${sql.raw(column)} = ${id}`.execute(orgshift.db.kysely);
+  }>`select count(*) as n from ${sql.raw(table)} where ${sql.raw(column)} = ${id}`.execute(kyselyOf(orgshift));
   return Number(rows.rows[0]?.n);
 }
 
@@ -35,7 +36,7 @@ describePostgres('a lease lost in the middle of a migration', () => {
 
   it('still ends with exactly one migration, and the loser gets the user or a typed error', async () => {
     const id = String(
-      (await sql<{ id: string }>`select id from legacy_users limit 1`.execute(orgshift.db.kysely)).rows[0]?.id,
+      (await sql<{ id: string }>`select id from legacy_users limit 1`.execute(kyselyOf(orgshift))).rows[0]?.id,
     );
     // One lock manager shared by two instances, so they exclude each other until the TTL runs out.
     const locks = createLockManager({ kind: 'memory' });
@@ -77,7 +78,7 @@ describePostgres('a lease lost in the middle of a migration', () => {
   it('still serves migrated users when the lock backend is down, and refuses to migrate without it', async () => {
     const ids = (
       await sql<{ id: string }>`select id from legacy_users where migrated_at is null order by id`.execute(
-        orgshift.db.kysely,
+        kyselyOf(orgshift),
       )
     ).rows.map((r) => r.id);
     const migrated = ids[0] as string;

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ident } from '../../src/db/database.js';
-import type { OrgshiftTables } from '../../src/db/schema.js';
-import { withWriteTransaction } from '../../src/db/transaction.js';
-import { decodeLegacyRow, type LegacyRow, legacyRowColumns } from '../../src/directory/legacy-row.js';
-import { FenceViolationError, migrateLockedRows } from '../../src/directory/migrate-user.js';
-import type { Orgshift } from '../../src/orgshift.js';
+import type { Executor } from '../../src/db/database.js';
+import { decodeLegacyRow, type LegacyRow, legacySelectList } from '../../src/migration/legacy-rows.js';
+import { FenceViolationError, migrateLockedRows } from '../../src/migration/migrate.js';
+import { internalsOf, type Orgshift } from '../../src/orgshift.js';
 import { BACKENDS, type BackendInstance } from '../support/backends.js';
+import { kyselyOf } from '../support/internals.js';
 import { openTest } from '../support/open-test.js';
 
 /** One backend per dialect: the lock plays no part in migrateLockedRows. */
@@ -54,20 +53,25 @@ function trickyUsers(): TrickyUser[] {
   ];
 }
 
+function legacyCodec(orgshift: Orgshift) {
+  const codec = internalsOf(orgshift).migration.codecs.get('legacy');
+  if (codec === undefined) throw new Error('the demo map has a legacy codec');
+  return codec;
+}
+
 async function insertLegacy(orgshift: Orgshift, users: readonly TrickyUser[]): Promise<void> {
-  const legacy = orgshift.db.legacy;
-  const cipher = orgshift.migration.legacyCipher;
-  const table = sql.raw(ident(legacy.usersTable));
+  const m = internalsOf(orgshift).sql;
+  const table = sql.raw(m.legacy);
   for (const user of users) {
-    const secret = user.secret === null ? null : cipher.encrypt(user.secret, user.id);
+    const secret = user.secret === null ? null : legacyCodec(orgshift).encode(user.secret, { ownerId: user.id });
     await sql`insert into ${table} (id, email, display_name, settings, api_key_enc)
       values (${user.id}, ${user.email}, ${user.displayName}, ${JSON.stringify(user.settings)}, ${secret})`.execute(
-      orgshift.db.kysely,
+      kyselyOf(orgshift),
     );
-    for (const dependent of legacy.dependents) {
+    for (const dependent of m.model.dependents) {
       for (let n = 0; n < user.dependents; n++) {
-        await sql`insert into ${sql.raw(ident(dependent.table))} (user_id) values (${user.id})`.execute(
-          orgshift.db.kysely,
+        await sql`insert into ${sql.raw(m.table(dependent.table))} (user_id) values (${user.id})`.execute(
+          kyselyOf(orgshift),
         );
       }
     }
@@ -76,7 +80,7 @@ async function insertLegacy(orgshift: Orgshift, users: readonly TrickyUser[]): P
 
 async function count(orgshift: Orgshift, table: string): Promise<number> {
   const result = await sql<{ n: number | string }>`select count(*) as n from ${sql.raw(table)}`.execute(
-    orgshift.db.kysely,
+    kyselyOf(orgshift),
   );
   return Number(result.rows[0]?.n);
 }
@@ -85,15 +89,16 @@ async function count(orgshift: Orgshift, table: string): Promise<number> {
 function withLegacyRows<T>(
   orgshift: Orgshift,
   ids: readonly string[],
-  fn: (trx: Kysely<OrgshiftTables>, rows: LegacyRow[]) => Promise<T>,
+  fn: (trx: Executor, rows: LegacyRow[]) => Promise<T>,
 ): Promise<T> {
-  return withWriteTransaction(orgshift.db, async (trx) => {
-    const result = await sql<Record<string, unknown>>`select ${legacyRowColumns(orgshift.db.legacy)}
-      from ${sql.raw(ident(orgshift.db.legacy.usersTable))} l
+  const { db, sql: m } = internalsOf(orgshift);
+  return db.writeTransaction(async (trx) => {
+    const result = await sql<Record<string, unknown>>`select ${sql.raw(legacySelectList(m))}
+      from ${sql.raw(m.legacy)} l
       where l.id in (${sql.join(ids)}) order by l.id`.execute(trx);
     return fn(
       trx,
-      result.rows.map((row) => decodeLegacyRow(row, orgshift.db.legacy)),
+      result.rows.map((row) => decodeLegacyRow(m, row)),
     );
   });
 }
@@ -118,9 +123,9 @@ describe.each(dialects)('migrateLockedRows on $name', (backend) => {
       const result = await withLegacyRows(
         orgshift,
         users.map((u) => u.id),
-        (trx, rows) => migrateLockedRows(trx, orgshift.migration, rows),
+        (trx, rows) => migrateLockedRows(trx, internalsOf(orgshift).migration, rows),
       );
-      expect([...result.migrated].sort()).toEqual(users.map((u) => u.id).sort());
+      expect(result.migrated.map((u) => u.key).sort()).toEqual(users.map((u) => u.id).sort());
       expect(result.refused).toEqual([]);
       for (const user of users) {
         const report = await orgshift.verifyUser(user.id);
@@ -130,7 +135,7 @@ describe.each(dialects)('migrateLockedRows on $name', (backend) => {
         expect(view.currentOrg).toEqual({
           id: user.id,
           kind: 'personal',
-          name: `${user.displayName ?? user.email} (personal)`,
+          name: `${user.displayName || user.email} (personal)`,
         });
       }
       expect((await orgshift.audit()).violations).toEqual([]);
@@ -140,15 +145,15 @@ describe.each(dialects)('migrateLockedRows on $name', (backend) => {
       const users = trickyUsers().slice(0, 3);
       await insertLegacy(orgshift, users);
       const broken = users[1]!.id;
-      const foreign = orgshift.migration.legacyCipher.encrypt('sk-other', users[0]!.id);
-      await sql`update legacy_users set api_key_enc = ${foreign} where id = ${broken}`.execute(orgshift.db.kysely);
+      const foreign = legacyCodec(orgshift).encode('sk-other', { ownerId: users[0]!.id });
+      await sql`update legacy_users set api_key_enc = ${foreign} where id = ${broken}`.execute(kyselyOf(orgshift));
       const result = await withLegacyRows(
         orgshift,
         users.map((u) => u.id),
-        (trx, rows) => migrateLockedRows(trx, orgshift.migration, rows),
+        (trx, rows) => migrateLockedRows(trx, internalsOf(orgshift).migration, rows),
       );
-      expect(result.refused.map((r) => [r.id, r.error.code])).toEqual([[broken, 'secret_undecryptable']]);
-      expect([...result.migrated].sort()).toEqual([users[0]!.id, users[2]!.id].sort());
+      expect(result.refused.map((r) => [r.key, r.error.code])).toEqual([[broken, 'secret_undecryptable']]);
+      expect(result.migrated.map((u) => u.key).sort()).toEqual([users[0]!.id, users[2]!.id].sort());
       expect((await orgshift.verifyUser(broken)).state).toBe('pending');
     });
 
@@ -158,7 +163,7 @@ describe.each(dialects)('migrateLockedRows on $name', (backend) => {
       await orgshift.getUser(user!.id);
       const orgs = await count(orgshift, 'orgs');
       const result = await withLegacyRows(orgshift, [user!.id], (trx, rows) =>
-        migrateLockedRows(trx, orgshift.migration, rows),
+        migrateLockedRows(trx, internalsOf(orgshift).migration, rows),
       );
       expect(result).toEqual({ migrated: [], alreadyMigrated: [user!.id], refused: [] });
       expect(await count(orgshift, 'orgs')).toBe(orgs);
@@ -177,7 +182,7 @@ describe.each(dialects)('migrateLockedRows on $name', (backend) => {
           await sql`update legacy_users set migrated_at = ${new Date().toISOString()} where id = ${users[2]!.id}`.execute(
             trx,
           );
-          return migrateLockedRows(trx, orgshift.migration, rows);
+          return migrateLockedRows(trx, internalsOf(orgshift).migration, rows);
         },
       ).then(
         () => 'committed',

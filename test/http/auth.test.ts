@@ -6,6 +6,7 @@ import { createServer } from '../../src/http/create-server.js';
 import { createLogger } from '../../src/http/logger.js';
 import { assertListenAllowed, isLoopbackAddress } from '../../src/http/loopback.js';
 import { type Orgshift, open } from '../../src/orgshift.js';
+import { kyselyOf } from '../support/internals.js';
 import { describePostgresRedis } from '../support/services.js';
 import { bearer, call } from './support/http-client.js';
 import { type LocalServer, listenLocal } from './support/local-server.js';
@@ -49,7 +50,7 @@ describePostgresRedis('bearer tokens', () => {
       migrate: true,
     });
     await orgshift.seed({ users: 2 });
-    const rows = await sql<{ id: string }>`select id from legacy_users limit 1`.execute(orgshift.db.kysely);
+    const rows = await sql<{ id: string }>`select id from legacy_users limit 1`.execute(kyselyOf(orgshift));
     userId = String(rows.rows[0]?.id);
     server = await listenLocal(orgshift);
   });

@@ -18,6 +18,8 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   migration_failed: 500,
   secret_undecryptable: 500,
   legacy_row_invalid: 500,
+  legacy_key_duplicate: 409,
+  schema_invalid: 500,
   config_invalid: 500,
 };
 

@@ -8,6 +8,7 @@ import { createServer } from '../../src/http/create-server.js';
 import { createLogger } from '../../src/http/logger.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { type Orgshift, open } from '../../src/orgshift.js';
+import { kyselyOf } from '../support/internals.js';
 import { TEST_LEGACY_KEY, TEST_SECRET_KEY } from '../support/open-test.js';
 import { describePostgresRedis } from '../support/services.js';
 import { type PgRedis, setupPgRedis } from './support/pg-redis.js';
@@ -52,7 +53,7 @@ describePostgresRedis('the HTTP surface under random input', () => {
     orgshift = await open(loadConfig(env), { migrate: true });
     await orgshift.seed({ users: 40, dependents: 1, apiKeyShare: 1 });
     const rows = await sql<{ id: string; api_key_enc: string }>`select id, api_key_enc from legacy_users`.execute(
-      orgshift.db.kysely,
+      kyselyOf(orgshift),
     );
     const cipher = new SecretCipher(Buffer.from(TEST_LEGACY_KEY, 'base64'));
     ids = rows.rows.map((r) => r.id);

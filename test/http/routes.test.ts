@@ -6,7 +6,8 @@ import { createServer } from '../../src/http/create-server.js';
 import { createLogger } from '../../src/http/logger.js';
 import { createMetrics, type ServerMetrics } from '../../src/http/metrics.js';
 import { createLockManager } from '../../src/lock/create-lock-manager.js';
-import { type Orgshift, open } from '../../src/orgshift.js';
+import { internalsOf, type Orgshift, open } from '../../src/orgshift.js';
+import { kyselyOf } from '../support/internals.js';
 import { describePostgresRedis } from '../support/services.js';
 import { bearer, call } from './support/http-client.js';
 import { type LocalServer, listenLocal } from './support/local-server.js';
@@ -43,7 +44,7 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
     metrics = createMetrics();
     orgshift = await open(loadConfig(env()), { migrate: true, observer: metrics.observer });
     await orgshift.seed({ users: 30, dependents: 1, apiKeyShare: 1 });
-    const rows = await sql<{ id: string }>`select id from legacy_users order by id`.execute(orgshift.db.kysely);
+    const rows = await sql<{ id: string }>`select id from legacy_users order by id`.execute(kyselyOf(orgshift));
     unmigrated = rows.rows.map((r) => r.id);
     const stream = { write: (line: string) => void logLines.push(line) };
     server = await listenLocal(orgshift, { metrics, logger: createLogger({ level: 'info', stream }) });
@@ -126,7 +127,7 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
   it('answers 500 verification_failed with the violations when a migrated user lost its membership', async () => {
     const id = nextLegacyId();
     expect((await call(server.url, `/v1/users/${id}`, api)).status).toBe(200);
-    await sql`delete from org_members where user_id = ${id}`.execute(orgshift.db.kysely);
+    await sql`delete from org_members where user_id = ${id}`.execute(kyselyOf(orgshift));
     const answer = await call(server.url, `/v1/users/${id}`, api);
     expect(answer.status).toBe(500);
     expect(answer.json?.error?.code).toBe('verification_failed');
@@ -140,7 +141,7 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
   it('answers 500 migration_failed when a legacy secret cannot be decrypted', async () => {
     const id = randomUUID();
     await sql`insert into legacy_users (id, email, api_key_enc) values (${id}, 'broken@example.com', 'not-a-ciphertext')`.execute(
-      orgshift.db.kysely,
+      kyselyOf(orgshift),
     );
     const answer = await call(server.url, `/v1/users/${id}`, api);
     expect(answer.status).toBe(500);
@@ -150,7 +151,7 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
 
   it('answers 503 lock_timeout with Retry-After while another process holds the user lock', async () => {
     const id = nextLegacyId();
-    const locks = createLockManager(orgshift.config.lock);
+    const locks = createLockManager(internalsOf(orgshift).config.lock);
     const lease = await locks.acquire(`user:${id}`, { ttlMs: 10_000, waitMs: 1_000 });
     try {
       const answer = await call(server.url, `/v1/users/${id}`, api);
@@ -185,8 +186,8 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
   });
 
   it('answers 503 lock_lost with Retry-After when the lease is lost before the migration commits', async () => {
-    const inner = createLockManager(orgshift.config.lock);
-    const lossy = await open(orgshift.config, {
+    const inner = createLockManager(internalsOf(orgshift).config.lock);
+    const lossy = await open(internalsOf(orgshift).config, {
       locks: {
         kind: inner.kind,
         ping: () => inner.ping(),
@@ -214,7 +215,7 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
       expect(answer.json?.error?.code).toBe('lock_lost');
       expect(answer.headers.get('retry-after')).toBe('1');
       const migrated = await sql<{ n: string }>`select count(*) as n from users where id = ${id}`.execute(
-        orgshift.db.kysely,
+        kyselyOf(orgshift),
       );
       expect(Number(migrated.rows[0]?.n)).toBe(0);
     } finally {

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createLockManager } from '../../src/lock/create-lock-manager.js';
-import { type Orgshift, open } from '../../src/orgshift.js';
+import { internalsOf, type Orgshift, open } from '../../src/orgshift.js';
+import { kyselyOf } from '../support/internals.js';
 import { describePostgresRedis } from '../support/services.js';
 import { type Answer, call } from './support/http-client.js';
 import { type PgRedis, setupPgRedis } from './support/pg-redis.js';
@@ -30,7 +31,7 @@ describePostgresRedis('SIGTERM while migrations are in flight', () => {
     pg = await setupPgRedis('http_shutdown');
     orgshift = await open(loadConfig(pg.env), { migrate: true });
     await orgshift.seed({ users: USERS, dependents: 3, apiKeyShare: 1 });
-    const rows = await sql<{ id: string }>`select id from legacy_users`.execute(orgshift.db.kysely);
+    const rows = await sql<{ id: string }>`select id from legacy_users`.execute(kyselyOf(orgshift));
     ids = rows.rows.map((r) => r.id);
   });
   afterAll(async () => {
@@ -79,7 +80,7 @@ describePostgresRedis('SIGTERM while migrations are in flight', () => {
       const counts = await sql<{ users: string; orgs: string; members: string; marked: string }>`
       select (select count(*) from users) as users, (select count(*) from orgs) as orgs,
              (select count(*) from org_members) as members,
-             (select count(*) from legacy_users where migrated_at is not null) as marked`.execute(orgshift.db.kysely);
+             (select count(*) from legacy_users where migrated_at is not null) as marked`.execute(kyselyOf(orgshift));
       const row = counts.rows[0];
       expect(Number(row?.users)).toBeGreaterThanOrEqual(answeredOk.size);
       expect([row?.orgs, row?.members, row?.marked]).toEqual([row?.users, row?.users, row?.users]);
@@ -93,11 +94,11 @@ describePostgresRedis('SIGTERM while migrations are in flight', () => {
       await orgshift.seed({ users: 1, dependents: 3, apiKeyShare: 1 });
       const [id] = (
         await sql<{ id: string }>`select id from legacy_users where migrated_at is null limit 1`.execute(
-          orgshift.db.kysely,
+          kyselyOf(orgshift),
         )
       ).rows.map((r) => r.id);
       if (id === undefined) throw new Error('no unmigrated user left');
-      const locks = createLockManager(orgshift.config.lock);
+      const locks = createLockManager(internalsOf(orgshift).config.lock);
       const lease = await locks.acquire(`user:${id}`, { ttlMs: 30_000, waitMs: 1_000 });
       try {
         served = await startServe({ ...pg.env, ORGSHIFT_LOCK_WAIT_MS: '30000', ORGSHIFT_SHUTDOWN_GRACE_MS: '1000' });

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { type Orgshift, open } from '../../src/orgshift.js';
+import { kyselyOf } from '../support/internals.js';
 import { describePostgresRedis } from '../support/services.js';
 import { call } from './support/http-client.js';
 import { type PgRedis, setupPgRedis } from './support/pg-redis.js';
@@ -35,7 +36,7 @@ describePostgresRedis('two server processes on one PostgreSQL + Redis', () => {
     `${REQUESTS} concurrent requests over ${USERS} legacy users migrate each user exactly once`,
     async () => {
       servers = await Promise.all([startServe(pg.env), startServe(pg.env)]);
-      const rows = await sql<{ id: string }>`select id from legacy_users order by id`.execute(orgshift.db.kysely);
+      const rows = await sql<{ id: string }>`select id from legacy_users order by id`.execute(kyselyOf(orgshift));
       const ids = rows.rows.map((r) => r.id);
       const answers = await Promise.all(
         Array.from({ length: REQUESTS }, (_, i) => {
@@ -49,7 +50,7 @@ describePostgresRedis('two server processes on one PostgreSQL + Redis', () => {
       const counts = await sql<{ users: string; orgs: string; members: string; marked: string }>`
       select (select count(*) from users) as users, (select count(*) from orgs) as orgs,
              (select count(*) from org_members) as members,
-             (select count(*) from legacy_users where migrated_at is not null) as marked`.execute(orgshift.db.kysely);
+             (select count(*) from legacy_users where migrated_at is not null) as marked`.execute(kyselyOf(orgshift));
       expect(counts.rows[0]).toEqual({
         users: String(USERS),
         orgs: String(USERS),
@@ -58,7 +59,7 @@ describePostgresRedis('two server processes on one PostgreSQL + Redis', () => {
       });
       const notOneOrg = await sql<{ user_id: string }>`
       select u.id as user_id from users u left join org_members m on m.user_id = u.id
-      group by u.id having count(m.org_id) <> 1`.execute(orgshift.db.kysely);
+      group by u.id having count(m.org_id) <> 1`.execute(kyselyOf(orgshift));
       expect(notOneOrg.rows).toEqual([]);
 
       const metrics = await Promise.all(servers.map(async (s) => (await call(s.url, '/metrics')).text));

@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BatchResult, backfillTransactions, migrateBatch, type Transact } from '../../src/ops/backfill-batch.js';
-import { claimBatch, databaseNow } from '../../src/ops/backfill-claim.js';
-import type { Orgshift } from '../../src/orgshift.js';
+import type { Transact } from '../../src/db/database.js';
+import { type BatchResult, migrateBatch } from '../../src/ops/backfill/batch.js';
+import { claimBatch, databaseNow } from '../../src/ops/backfill/claim.js';
+import { internalsOf, type Orgshift } from '../../src/orgshift.js';
 import { BACKENDS, type BackendInstance } from '../support/backends.js';
+import { kyselyOf } from '../support/internals.js';
 import { openTest } from '../support/open-test.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/services.js';
 import { legacyIds, tableCounts } from './support/tables.js';
@@ -13,12 +15,12 @@ const dialects = BACKENDS.filter((b) => b.name !== 'PostgreSQL + redis lock');
 
 /** Damages one legacy row so that a column no longer decodes; the damage holds a would-be secret. */
 async function damage(orgshift: Orgshift, id: string): Promise<void> {
-  if (orgshift.db.dialect === 'postgres') {
+  if (internalsOf(orgshift).db.sql.name === 'postgres') {
     // jsonb cannot hold malformed JSON; a timestamp can hold infinity.
-    await sql`update legacy_users set created_at = 'infinity' where id = ${id}`.execute(orgshift.db.kysely);
+    await sql`update legacy_users set created_at = 'infinity' where id = ${id}`.execute(kyselyOf(orgshift));
   } else {
     await sql`update legacy_users set settings = '{"theme": sk-live-secret' where id = ${id}`.execute(
-      orgshift.db.kysely,
+      kyselyOf(orgshift),
     );
   }
 }
@@ -44,14 +46,14 @@ describe.each(dialects)('backfill batches with a bad user, on $name', (backend) 
       // A team org squatting on a legacy user's id: that user's personal org cannot be inserted.
       const squatted = ids[37] as string;
       await sql`insert into orgs (id, kind, name) values (${squatted}, 'team', 'Squatters')`.execute(
-        orgshift.db.kysely,
+        kyselyOf(orgshift),
       );
 
       const report = await orgshift.backfill({ batchSize: USERS, concurrency: 1 });
       expect(report).toMatchObject({ migrated: USERS - 1, failed: 1, skipped: 0 });
-      const failures = await sql<{ user_id: string; code: string }>`
-        select user_id, code from migration_failures`.execute(orgshift.db.kysely);
-      expect(failures.rows).toEqual([{ user_id: squatted, code: 'migration_failed' }]);
+      const failures = await sql<{ subject: string; code: string }>`
+        select subject, code from orgshift_migration_failures`.execute(kyselyOf(orgshift));
+      expect(failures.rows).toEqual([{ subject: squatted, code: 'migration_failed' }]);
       expect(await tableCounts(orgshift)).toMatchObject({
         legacyMigrated: USERS - 1,
         users: USERS - 1,
@@ -71,9 +73,9 @@ describe.each(dialects)('backfill batches with a bad user, on $name', (backend) 
 
       const report = await orgshift.backfill({ batchSize: 50 });
       expect(report).toMatchObject({ migrated: USERS - 1, failed: 1 });
-      const failures = await sql<{ user_id: string; code: string; message: string }>`
-        select user_id, code, message from migration_failures`.execute(orgshift.db.kysely);
-      expect(failures.rows.map((r) => [r.user_id, r.code])).toEqual([[bad, 'legacy_row_invalid']]);
+      const failures = await sql<{ subject: string; code: string; message: string }>`
+        select subject, code, message from orgshift_migration_failures`.execute(kyselyOf(orgshift));
+      expect(failures.rows.map((r) => [r.subject, r.code])).toEqual([[bad, 'legacy_row_invalid']]);
       expect(failures.rows[0]?.message).toMatch(/^legacy row .*: (settings is not JSON|created_at is not)/);
       expect(failures.rows[0]?.message).not.toMatch(/sk-live|infinity/i);
       // A rerun leaves it alone; a retry tries it once and records a second attempt.
@@ -105,12 +107,12 @@ describePostgres('a backfill batch whose COMMIT answer is lost (PostgreSQL)', ()
   });
 
   it('counts a batch whose COMMIT answer was lost once the server says it committed, and redoes one that did not', async () => {
-    const db = orgshift.db;
-    const real = backfillTransactions(db);
+    const { db, sql: m, migration } = internalsOf(orgshift);
+    const real = db.batchTransactions();
     const lost = () => Object.assign(new Error('Connection terminated unexpectedly'), {});
-    const filter = { retryFailed: false, runStart: await databaseNow(db.kysely, db.dialect) };
+    const filter = { retryFailed: false, runStart: await databaseNow(db) };
     const claim = (size: number) => (trx: Parameters<Parameters<Transact>[0]>[0]) =>
-      claimBatch(trx, db.dialect, db.legacy, '', size, filter);
+      claimBatch(trx, m, null, size, filter);
     const signal = new AbortController().signal;
 
     // Committed, then the answer is lost.
@@ -118,7 +120,7 @@ describePostgres('a backfill batch whose COMMIT answer is lost (PostgreSQL)', ()
       real(fn).then(() => {
         throw lost();
       });
-    const result: BatchResult = await migrateBatch(db, orgshift.migration, committedThenLost, claim(30), signal);
+    const result: BatchResult = await migrateBatch(migration, committedThenLost, claim(30), signal);
     expect(result).toMatchObject({ claimed: 30, migrated: 30 });
     expect((await tableCounts(orgshift)).legacyMigrated).toBe(30);
 
@@ -128,7 +130,7 @@ describePostgres('a backfill batch whose COMMIT answer is lost (PostgreSQL)', ()
         await fn(trx);
         throw lost();
       });
-    const outcome = await migrateBatch(db, orgshift.migration, lostBeforeCommit, claim(30), signal).then(
+    const outcome = await migrateBatch(migration, lostBeforeCommit, claim(30), signal).then(
       () => 'returned',
       (error: unknown) => String((error as Error).message),
     );

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Orgshift } from '../../src/orgshift.js';
+import { kyselyOf } from '../support/internals.js';
 import { openTest } from '../support/open-test.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/services.js';
 
@@ -15,7 +16,7 @@ describePostgres('planner statistics after a backfill (PostgreSQL)', () => {
     orgshift = await openTest({ ORGSHIFT_DATABASE_URL: database.url, ORGSHIFT_LOCK: 'memory' });
     await orgshift.seed({ users: USERS, dependents: 1 });
     // As on a real database before the move: statistics that say every legacy row is pending.
-    await sql`analyze`.execute(orgshift.db.kysely);
+    await sql`analyze`.execute(kyselyOf(orgshift));
   });
   afterAll(async () => {
     await orgshift?.close();
@@ -25,7 +26,7 @@ describePostgres('planner statistics after a backfill (PostgreSQL)', () => {
   /** What the planner believes: the share of rows whose column is null, per table. */
   async function nullShare(table: string, column: string): Promise<number | null> {
     const result = await sql<{ null_frac: number }>`select null_frac from pg_stats
-      where schemaname = 'public' and tablename = ${table} and attname = ${column}`.execute(orgshift.db.kysely);
+      where schemaname = 'public' and tablename = ${table} and attname = ${column}`.execute(kyselyOf(orgshift));
     const row = result.rows[0];
     return row === undefined ? null : Number(row.null_frac);
   }

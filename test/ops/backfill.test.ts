@@ -2,10 +2,11 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretCipher } from '../../src/crypto/secret-cipher.js';
 import { isOrgshiftError } from '../../src/errors.js';
-import type { BackfillProgress } from '../../src/ops/backfill.js';
+import type { BackfillProgress } from '../../src/ops/backfill/options.js';
 import type { Orgshift } from '../../src/orgshift.js';
 import { BACKENDS, type BackendInstance } from '../support/backends.js';
-import { openTest } from '../support/open-test.js';
+import { kyselyOf } from '../support/internals.js';
+import { openTest, TEST_LEGACY_KEY } from '../support/open-test.js';
 import { killAllCli, runCli } from './support/cli.js';
 import { legacyIds, tableCounts } from './support/tables.js';
 
@@ -25,8 +26,11 @@ describe.each(backends)('backfill on $name', (backend) => {
       // A secret sealed for another owner: the legacy key cannot open it for this one.
       const ids = await legacyIds(orgshift);
       broken = ids[123] as string;
-      const foreign = orgshift.migration.legacyCipher.encrypt('sk-someone-else', ids[0] as string);
-      await sql`update legacy_users set api_key_enc = ${foreign} where id = ${broken}`.execute(orgshift.db.kysely);
+      const foreign = new SecretCipher(Buffer.from(TEST_LEGACY_KEY, 'base64')).encrypt(
+        'sk-someone-else',
+        ids[0] as string,
+      );
+      await sql`update legacy_users set api_key_enc = ${foreign} where id = ${broken}`.execute(kyselyOf(orgshift));
     });
 
     afterAll(async () => {
@@ -59,10 +63,10 @@ describe.each(backends)('backfill on $name', (backend) => {
       const report = await orgshift.backfill({ batchSize: 50, onProgress: (p) => progress.push(p) });
       expect(report).toMatchObject({ migrated: USERS - 31, failed: 1, skipped: 0, interrupted: false });
       expect(progress.at(-1)).toMatchObject({ done: USERS - 30, total: USERS - 30, failed: 1 });
-      const failures = await sql<{ user_id: string; code: string; attempts: number }>`
-        select user_id, code, attempts from migration_failures`.execute(orgshift.db.kysely);
+      const failures = await sql<{ subject: string; code: string; attempts: number }>`
+        select subject, code, attempts from orgshift_migration_failures`.execute(kyselyOf(orgshift));
       expect(failures.rows.map((r) => ({ ...r, attempts: Number(r.attempts) }))).toEqual([
-        { user_id: broken, code: 'secret_undecryptable', attempts: 1 },
+        { subject: broken, code: 'secret_undecryptable', attempts: 1 },
       ]);
       const counts = await tableCounts(orgshift);
       expect(counts).toMatchObject({ legacyMigrated: USERS - 1, users: USERS - 1, members: USERS - 1 });
@@ -77,14 +81,14 @@ describe.each(backends)('backfill on $name', (backend) => {
       const retry = await runCli(['backfill', '--retry-failed', '--json'], { ...instance.env });
       expect(retry.code).toBe(1);
       expect(JSON.parse(retry.stdout)).toMatchObject({ migrated: 0, skipped: 0, failed: 1 });
-      const attempts = await sql<{ attempts: number }>`select attempts from migration_failures`.execute(
-        orgshift.db.kysely,
+      const attempts = await sql<{ attempts: number }>`select attempts from orgshift_migration_failures`.execute(
+        kyselyOf(orgshift),
       );
       expect(Number(attempts.rows[0]?.attempts)).toBe(2);
 
       // Once the secret is repaired, the retry migrates the user and clears its failure.
-      const repaired = new SecretCipher(orgshift.config.keys.legacy).encrypt('sk-repaired', broken);
-      await sql`update legacy_users set api_key_enc = ${repaired} where id = ${broken}`.execute(orgshift.db.kysely);
+      const repaired = new SecretCipher(Buffer.from(TEST_LEGACY_KEY, 'base64')).encrypt('sk-repaired', broken);
+      await sql`update legacy_users set api_key_enc = ${repaired} where id = ${broken}`.execute(kyselyOf(orgshift));
       expect(await orgshift.backfill({ retryFailed: true })).toMatchObject({ migrated: 1, failed: 0 });
       expect(await tableCounts(orgshift)).toMatchObject({ legacyMigrated: USERS, failures: 0 });
       expect(await orgshift.backfill()).toMatchObject({ migrated: 0, skipped: 0, failed: 0 });

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretCipher } from '../../src/crypto/secret-cipher.js';
-import { toJsonObject } from '../../src/directory/decode-user.js';
 import { isOrgshiftError } from '../../src/errors.js';
-import type { Orgshift } from '../../src/orgshift.js';
+import { internalsOf, type Orgshift } from '../../src/orgshift.js';
 import { BACKENDS, type BackendInstance } from '../support/backends.js';
-import { openTest, TEST_LEGACY_KEY } from '../support/open-test.js';
+import { kyselyOf } from '../support/internals.js';
+import { openTest, TEST_LEGACY_KEY, TEST_SECRET_KEY } from '../support/open-test.js';
 import { legacyIds } from './support/tables.js';
 
 const legacyCipher = new SecretCipher(Buffer.from(TEST_LEGACY_KEY, 'base64'));
@@ -29,12 +29,12 @@ interface LegacySnapshot {
 
 async function legacyRow(orgshift: Orgshift, id: string): Promise<LegacySnapshot> {
   const result = await sql<{ email: string; settings: unknown; api_key_enc: string | null; migrated_at: unknown }>`
-    select email, settings, api_key_enc, migrated_at from legacy_users where id = ${id}`.execute(orgshift.db.kysely);
+    select email, settings, api_key_enc, migrated_at from legacy_users where id = ${id}`.execute(kyselyOf(orgshift));
   const row = result.rows[0];
   if (row === undefined) throw new Error(`no legacy row ${id}`);
   return {
     email: row.email,
-    settings: { ...toJsonObject(row.settings) },
+    settings: { ...(typeof row.settings === 'string' ? JSON.parse(row.settings) : (row.settings as object)) },
     secret: row.api_key_enc === null ? null : legacyCipher.decrypt(row.api_key_enc, id),
     migratedAt: row.migrated_at,
   };
@@ -42,7 +42,7 @@ async function legacyRow(orgshift: Orgshift, id: string): Promise<LegacySnapshot
 
 async function rowsOf(orgshift: Orgshift, id: string): Promise<Record<string, number>> {
   const count = async (query: ReturnType<typeof sql<{ n: number | string }>>) =>
-    Number((await query.execute(orgshift.db.kysely)).rows[0]?.n);
+    Number((await query.execute(kyselyOf(orgshift))).rows[0]?.n);
   return {
     users: await count(sql`select count(*) as n from users where id = ${id}`),
     orgs: await count(sql`select count(*) as n from orgs where id = ${id}`),
@@ -77,7 +77,10 @@ describe.each(BACKENDS)('rollback on $name', (backend) => {
       await orgshift.getUser(id);
       expect((await legacyRow(orgshift, id)).migratedAt).not.toBeNull();
 
-      expect(await orgshift.rollbackUser(id)).toEqual({ id, dependentRows: 4 });
+      const dry = await orgshift.rollbackUser(id, { dryRun: true });
+      expect(dry).toMatchObject({ id, dryRun: true, dependentRows: 4, discarded: [] });
+      expect(await rowsOf(orgshift, id)).toMatchObject({ users: 1, orgs: 1, members: 1 });
+      expect(await orgshift.rollbackUser(id)).toEqual({ ...dry, dryRun: false, copiesDeleted: 0 });
       const restored = await legacyRow(orgshift, id);
       expect(restored).toEqual({ ...original, migratedAt: null });
       expect(await rowsOf(orgshift, id)).toEqual({ users: 0, orgs: 0, members: 0, dependentsInOrg: 0 });
@@ -95,10 +98,10 @@ describe.each(BACKENDS)('rollback on $name', (backend) => {
       const original = await legacyRow(orgshift, id);
       await orgshift.getUser(id);
       const rotated = 'sk-rotated-after-migration';
-      const memberSecret = orgshift.migration.currentCipher.encrypt(rotated, id);
+      const memberSecret = new SecretCipher(Buffer.from(TEST_SECRET_KEY, 'base64')).encrypt(rotated, id);
       const preferences = JSON.stringify({ ...original.settings, llm_model: undefined, theme: 'neon' });
-      await sql`update org_members set api_key_enc = ${memberSecret} where user_id = ${id}`.execute(orgshift.db.kysely);
-      await sql`update users set preferences = ${preferences} where id = ${id}`.execute(orgshift.db.kysely);
+      await sql`update org_members set api_key_enc = ${memberSecret} where user_id = ${id}`.execute(kyselyOf(orgshift));
+      await sql`update users set preferences = ${preferences} where id = ${id}`.execute(kyselyOf(orgshift));
 
       await orgshift.rollbackUser(id);
       const restored = await legacyRow(orgshift, id);
@@ -111,12 +114,12 @@ describe.each(BACKENDS)('rollback on $name', (backend) => {
       for (const id of [team, member, host, guest]) await orgshift.getUser(id);
       const teamOrg = randomUUID();
       await sql`insert into orgs (id, kind, name, settings) values (${teamOrg}, 'team', 'Team', '{}')`.execute(
-        orgshift.db.kysely,
+        kyselyOf(orgshift),
       );
       await sql`insert into org_members (org_id, user_id, role_id, status)
-        values (${teamOrg}, ${team}, 3, 'active')`.execute(orgshift.db.kysely);
+        values (${teamOrg}, ${team}, 3, 'active')`.execute(kyselyOf(orgshift));
       await sql`insert into org_members (org_id, user_id, role_id, status)
-        values (${host}, ${guest}, 3, 'active')`.execute(orgshift.db.kysely);
+        values (${host}, ${guest}, 3, 'active')`.execute(kyselyOf(orgshift));
       const native = randomUUID();
       await orgshift.createUser({ id: native, email: 'native@example.com' });
 
@@ -138,9 +141,9 @@ describe.each(BACKENDS)('rollback on $name', (backend) => {
       await orgshift.getUser(id);
       const impatient = await openTest(
         { ...instance.env, ORGSHIFT_LOCK_WAIT_MS: '100' },
-        { locks: backend.crossProcessLock ? undefined : orgshift.locks },
+        { locks: backend.crossProcessLock ? undefined : internalsOf(orgshift).locks },
       );
-      const lease = await orgshift.locks.acquire(`user:${id}`, { ttlMs: 10_000, waitMs: 1_000 });
+      const lease = await internalsOf(orgshift).locks.acquire(`user:${id}`, { ttlMs: 10_000, waitMs: 1_000 });
       try {
         expect(await codeOf(impatient.rollbackUser(id))).toBe('lock_timeout');
       } finally {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretCipher } from '../../src/crypto/secret-cipher.js';
 import type { Orgshift } from '../../src/orgshift.js';
 import { BACKENDS, type BackendInstance } from '../support/backends.js';
+import { kyselyOf } from '../support/internals.js';
 import { openTest, TEST_LEGACY_KEY } from '../support/open-test.js';
 
 // One PostgreSQL combination is enough here: seeding does not touch the lock.
@@ -31,18 +32,18 @@ describe.each(BACKENDS.slice(0, 2))('seed on $name', (backend) => {
         select (select count(*) from legacy_users) as users,
                (select count(distinct email) from legacy_users) as emails,
                (select count(*) from conversations) as conversations,
-               (select count(*) from api_keys) as api_keys`.execute(orgshift.db.kysely);
+               (select count(*) from api_keys) as api_keys`.execute(kyselyOf(orgshift));
       expect(counts.rows[0] && Object.values(counts.rows[0]).map(Number)).toEqual([2_345, 2_345, 7_035, 7_035]);
       const perUser = await sql<{ n: string | number }>`
         select count(*) as n from (select user_id from conversations group by user_id having count(*) <> 3) x`.execute(
-        orgshift.db.kysely,
+        kyselyOf(orgshift),
       );
       expect(Number(perUser.rows[0]?.n)).toBe(0);
     });
 
     it('writes realistic rows: UUID ids, org- and user-level settings, secrets under the legacy key', async () => {
       const rows = await sql<{ id: string; settings: unknown; api_key_enc: string | null }>`
-        select id, settings, api_key_enc from legacy_users limit 50`.execute(orgshift.db.kysely);
+        select id, settings, api_key_enc from legacy_users limit 50`.execute(kyselyOf(orgshift));
       const cipher = new SecretCipher(Buffer.from(TEST_LEGACY_KEY, 'base64'));
       for (const row of rows.rows) {
         expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BACKFILL_DEFAULTS, type BackfillOptions, type BackfillReport } from '../../ops/backfill/options.js';
-import { createProgressReporter } from '../progress-reporter.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
+import { createProgressReporter } from '../progress-reporter.js';
 import { type CommandOptions, positiveInt, withOrgshift } from '../run-command.js';
 
 /** Commander's parsed flags are the library's options, plus --json. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { printJson, printLine } from '../output.js';
 import { migrateDatabase } from '../../orgshift.js';
+import { printJson, printLine } from '../output.js';
 import { type CommandOptions, withConfig } from '../run-command.js';
 
 interface MigrateOptions extends CommandOptions {

@@ -41,7 +41,10 @@ membership through a foreign key.`,
 
 function printReport(report: RollbackReport): void {
   const verb = report.dryRun ? 'would roll back' : 'rolled back';
-  printLine(`${verb} ${report.id}: ${report.dependentRows} dependent row(s) leave the org, ${report.copiesDeleted} cop(ies) deleted`);
+  printLine(
+    `${verb} ${report.id}: ${report.dependentRows} dependent row(s) leave the org, ${report.copiesDeleted} cop(ies) deleted`,
+  );
   if (report.restored.length > 0) printLine(`legacy columns restored: ${report.restored.join(', ')}`);
-  for (const lost of report.discarded) printLine(`discarded: ${lost.column} (${lost.field}) was changed after the migration`);
+  for (const lost of report.discarded)
+    printLine(`discarded: ${lost.column} (${lost.field}) was changed after the migration`);
 }

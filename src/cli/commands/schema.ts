@@ -6,7 +6,9 @@ import { EXIT_OK, EXIT_USAGE, printJson, printLine } from '../output.js';
 import { type CommandOptions, withConfig } from '../run-command.js';
 
 export function register(program: Command): void {
-  const schema = program.command('schema').description('the schema map: check it against the database, print its JSON Schema');
+  const schema = program
+    .command('schema')
+    .description('the schema map: check it against the database, print its JSON Schema');
   schema
     .command('check')
     .description('validate the schema map against the live catalog (exit 2 on problems)')
@@ -30,7 +32,7 @@ check at start (ORGSHIFT_SCHEMA_CHECK=warn makes index problems warnings).`,
     );
   schema
     .command('json-schema')
-    .description("print the schema map's JSON Schema (for editors: \"$schema\" in the map)")
+    .description('print the schema map\'s JSON Schema (for editors: "$schema" in the map)')
     .action(() => {
       printJson(schemaMapJsonSchema());
     });

@@ -18,7 +18,9 @@ export function register(program: Command): void {
           printLine(`migrated      ${counts.migrated}`);
           printLine(`pending       ${counts.pending}`);
           printLine(`failed        ${counts.failed}`);
-          printLine(`invalid       ${counts.invalid.nullKeys} NULL key(s), ${counts.invalid.duplicateKeys} row(s) with a shared key`);
+          printLine(
+            `invalid       ${counts.invalid.nullKeys} NULL key(s), ${counts.invalid.duplicateKeys} row(s) with a shared key`,
+          );
           printLine(`lock backend  ${lock.kind} (${lock.healthy ? 'healthy' : 'UNREACHABLE'})`);
         }
         return health.lock ? 0 : 1;

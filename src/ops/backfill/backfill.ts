@@ -1,5 +1,5 @@
-import { translateDatabaseError } from '../../db/database-errors.js';
 import type { Transact } from '../../db/database.js';
+import { translateDatabaseError } from '../../db/database-errors.js';
 import { retryOnConnectionLoss } from '../../db/reconnect.js';
 import type { AfterWrites } from '../../migration/migrate.js';
 import type { MigrationContext } from '../../migration/migration-context.js';
@@ -71,7 +71,11 @@ export async function backfill(
   }
 }
 
-async function prepareRun(ctx: MigrationContext, options: BackfillOptions, after: AfterWrites | undefined): Promise<Run> {
+async function prepareRun(
+  ctx: MigrationContext,
+  options: BackfillOptions,
+  after: AfterWrites | undefined,
+): Promise<Run> {
   const db = ctx.db;
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;

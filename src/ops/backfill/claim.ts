@@ -29,7 +29,9 @@ export async function databaseNow(db: Database): Promise<unknown> {
 export function claimableCondition(m: MapSql, filter: PendingFilter): RawBuilder<unknown> {
   const key = m.key('l');
   const failedNow = filter.retryFailed ? sql` and f.last_at >= ${filter.runStart}` : sql``;
-  const unique = m.resolved.keyUnique ? '' : ` and (select count(*) from ${m.legacy} l2 where ${m.key('l2')} = ${key}) = 1`;
+  const unique = m.resolved.keyUnique
+    ? ''
+    : ` and (select count(*) from ${m.legacy} l2 where ${m.key('l2')} = ${key}) = 1`;
   return sql`${sql.raw(m.pending('l'))} and ${sql.raw(key)} is not null${sql.raw(unique)}
     and not exists (select 1 from ${sql.raw(FAILURES_TABLE)} f
       where f.kind = 'key' and f.subject = ${sql.raw(m.dialect.toText(key))}${failedNow})`;
@@ -82,7 +84,9 @@ export async function claimBatch(
 /** Claimable users at the start of a run, and how many of the pending ones already have a recorded failure. */
 export async function countClaimable(db: Database, m: MapSql): Promise<{ pending: number; previouslyFailed: number }> {
   const key = m.key('l');
-  const unique = m.resolved.keyUnique ? '' : ` and (select count(*) from ${m.legacy} l2 where ${m.key('l2')} = ${key}) = 1`;
+  const unique = m.resolved.keyUnique
+    ? ''
+    : ` and (select count(*) from ${m.legacy} l2 where ${m.key('l2')} = ${key}) = 1`;
   const result = await sql<{ pending: number | string; failed: number | string }>`
     select count(*) as pending, count(f.subject) as failed
     from ${sql.raw(m.legacy)} l
@@ -101,7 +105,9 @@ export async function countClaimable(db: Database, m: MapSql): Promise<{ pending
  */
 export async function recordInvalidKeys(trx: Executor, db: Database, m: MapSql): Promise<void> {
   const now = sql.raw(db.sql.now);
-  const upsert = sql.raw(`on conflict (kind, subject) do update set attempts = ${FAILURES_TABLE}.attempts + 1, last_at = excluded.last_at`);
+  const upsert = sql.raw(
+    `on conflict (kind, subject) do update set attempts = ${FAILURES_TABLE}.attempts + 1, last_at = excluded.last_at`,
+  );
   const primary = m.resolved.legacy.indexes.find((i) => i.primary && i.columns.length === 1)?.columns[0];
   const keyColumn = m.resolved.legacy.columns.find((c) => c.name === m.model.legacy.key.column);
   if (primary !== undefined && primary !== m.model.legacy.key.column && keyColumn?.nullable !== false) {

@@ -37,7 +37,10 @@ export class StatisticsRefresh {
 
   constructor(db: Database, m: MapSql) {
     this.#db = db;
-    const dependents = m.model.dependents.flatMap((d) => [m.table(d.table), ...(d.copyTo ? [m.table(d.copyTo.table)] : [])]);
+    const dependents = m.model.dependents.flatMap((d) => [
+      m.table(d.table),
+      ...(d.copyTo ? [m.table(d.copyTo.table)] : []),
+    ]);
     this.#tables = [...new Set([m.org, m.user, m.membership, m.legacy, ...dependents])];
   }
 

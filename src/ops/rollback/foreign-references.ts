@@ -3,7 +3,7 @@ import type { Database, Executor, Row } from '../../db/database.js';
 import type { MapSql } from '../../db/map-sql.js';
 import type { ForeignKeyInfo, TableInfo } from '../../schema-map/catalog.js';
 import { columnOf } from '../../schema-map/catalog.js';
-import { labelOf, sameTable, type QualifiedName } from '../../schema-map/table-name.js';
+import { labelOf, type QualifiedName, sameTable } from '../../schema-map/table-name.js';
 
 /** Rows a rollback would have to delete or orphan: it refuses instead, naming where they are. */
 export interface ForeignReference {
@@ -99,8 +99,16 @@ function ownRows(m: MapSql, key: string, fk: ForeignKeyInfo, table: TableInfo, r
 }
 
 /** Rows of the user (by its key, or by the legacy column the dependent references). */
-function userRowsOf(m: MapSql, key: string, column: string, references: string, table: TableInfo, r: string): RawBuilder<unknown> {
-  if (references === m.model.legacy.key.column) return sql`${sql.raw(m.col(r, column))} = ${m.param(key, table, column)}`;
+function userRowsOf(
+  m: MapSql,
+  key: string,
+  column: string,
+  references: string,
+  table: TableInfo,
+  r: string,
+): RawBuilder<unknown> {
+  if (references === m.model.legacy.key.column)
+    return sql`${sql.raw(m.col(r, column))} = ${m.param(key, table, column)}`;
   return sql`${sql.raw(m.col(r, column))} in (select ${sql.raw(m.col('l', references))} from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} = ${key})`;
 }
 

@@ -47,7 +47,9 @@ export function planRestore(
   const model = m.model;
   const r = m.resolved;
   const order: Target[] = [
-    ...(model.shape === 'moved' ? [{ fields: model.user.fields, row: targets.user, table: r.user, label: m.user }] : []),
+    ...(model.shape === 'moved'
+      ? [{ fields: model.user.fields, row: targets.user, table: r.user, label: m.user }]
+      : []),
     { fields: model.membership.fields, row: targets.membership, table: r.membership, label: m.membership },
     { fields: model.org.fields, row: targets.org, table: r.org, label: m.org },
   ];
@@ -60,7 +62,8 @@ export function planRestore(
     if (target.row === null) continue;
     for (const field of target.fields) {
       const value = plain(target.row[field.column]);
-      if (!restoreInPlace || !restoreField(field, value, { key, codecs, legacy, restored, jsons, claimed })) lost.push({ field, target });
+      if (!restoreInPlace || !restoreField(field, value, { key, codecs, legacy, restored, jsons, claimed }))
+        lost.push({ field, target });
     }
   }
   for (const [column, object] of jsons) restored.set(column, object);
@@ -118,8 +121,10 @@ function restoreField(field: TargetField, value: unknown, state: RestoreState): 
     case 'json-object': {
       const object = jsonOf(state, source.json);
       const given = parsedObject(value);
-      const kept = (name: string) => (source.pick !== undefined ? source.pick.includes(name) : !(source.omit ?? []).includes(name));
-      for (const name of Object.keys(object)) if (kept(name) && !state.claimed.has(`${source.json}.${name}`)) delete object[name];
+      const kept = (name: string) =>
+        source.pick !== undefined ? source.pick.includes(name) : !(source.omit ?? []).includes(name);
+      for (const name of Object.keys(object))
+        if (kept(name) && !state.claimed.has(`${source.json}.${name}`)) delete object[name];
       for (const [name, v] of Object.entries(given)) {
         if (!kept(name) || state.claimed.has(`${source.json}.${name}`)) continue;
         state.claimed.add(`${source.json}.${name}`);
@@ -148,7 +153,9 @@ function jsonOf(state: RestoreState, column: string): Record<string, unknown> {
 
 function parsedObject(value: unknown): Record<string, unknown> {
   const parsed = typeof value === 'string' ? safeParse(value) : value;
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : {};
 }
 
 function safeParse(text: string): unknown {
@@ -163,9 +170,10 @@ function reencode(state: RestoreState, column: string, from: string, to: string,
   if (value === null || value === undefined) return null;
   const decoder = state.codecs.get(to);
   const encoder = state.codecs.get(from);
-  if (decoder === undefined || encoder === undefined) throw new TypeError(`codec ${decoder ? from : to} is not configured`);
+  if (decoder === undefined || encoder === undefined)
+    throw new TypeError(`codec ${decoder ? from : to} is not configured`);
   const plaintext = decoder.decode(String(value), { ownerId: state.key, column });
-  return encoder.encode(plaintext, { ownerId: state.key });
+  return plaintext === null ? null : encoder.encode(plaintext, { ownerId: state.key });
 }
 
 /** The migration would write something else from the restored row: the target was changed after it. */

@@ -38,18 +38,24 @@ export async function loadRollbackState(trx: Executor, m: MapSql, key: string): 
     model.shape === 'in-place'
       ? (first ?? null)
       : ((
-          await sql<Row>`select * from ${sql.raw(m.user)} u where ${sql.raw(m.col('u', model.user.id))} = ${m.param(key, m.resolved.user, model.user.id)} ${lock}`.execute(trx)
+          await sql<Row>`select * from ${sql.raw(m.user)} u where ${sql.raw(m.col('u', model.user.id))} = ${m.param(key, m.resolved.user, model.user.id)} ${lock}`.execute(
+            trx,
+          )
         ).rows[0] ?? null);
   const link = model.org.id.generate === 'user-key' ? model.org.id.column : (model.org.owner as string);
   const org =
     (
-      await sql<Row>`select * from ${sql.raw(m.org)} o where ${sql.raw(m.col('o', link))} = ${m.param(key, m.resolved.org, link)} ${lock}`.execute(trx)
+      await sql<Row>`select * from ${sql.raw(m.org)} o where ${sql.raw(m.col('o', link))} = ${m.param(key, m.resolved.org, link)} ${lock}`.execute(
+        trx,
+      )
     ).rows[0] ?? null;
   const orgId = org === null ? null : org[model.org.id.column];
   const ms = model.membership;
   const members = await sql<Row>`select * from ${sql.raw(m.membership)} m
     where ${sql.raw(m.col('m', ms.user))} = ${m.param(key, m.resolved.membership, ms.user)}
-    ${orgId === null ? sql`` : sql`or ${sql.raw(m.col('m', ms.org))} = ${m.param(orgId, m.resolved.membership, ms.org)}`}`.execute(trx);
+    ${orgId === null ? sql`` : sql`or ${sql.raw(m.col('m', ms.org))} = ${m.param(orgId, m.resolved.membership, ms.org)}`}`.execute(
+    trx,
+  );
   const inOrg = (row: Row) => orgId !== null && String(row[ms.org]) === String(orgId);
   const isUser = (row: Row) => String(row[ms.user]) === key;
   return {
@@ -57,7 +63,8 @@ export async function loadRollbackState(trx: Executor, m: MapSql, key: string): 
     marked: first !== undefined && isTrue(first.orgshift_marked),
     user,
     org,
-    orgIsPersonal: org !== null && (model.org.kind === null || sameScalar(org[model.org.kind.column], model.org.kind.personal)),
+    orgIsPersonal:
+      org !== null && (model.org.kind === null || sameScalar(org[model.org.kind.column], model.org.kind.personal)),
     membership: members.rows.find((row) => inOrg(row) && isUser(row)) ?? null,
     otherOrgs: members.rows.filter((row) => isUser(row) && !inOrg(row)).length,
     otherMembers: members.rows.filter((row) => inOrg(row) && !isUser(row)).length,

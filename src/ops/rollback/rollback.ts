@@ -90,20 +90,32 @@ export async function rollbackUser(
 
 async function anyRowFor(ctx: MigrationContext, key: string): Promise<boolean> {
   const m = ctx.sql;
-  const legacy = await sql`select 1 as found from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} = ${key}`.execute(ctx.db.kysely);
+  const legacy = await sql`select 1 as found from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} = ${key}`.execute(
+    ctx.db.kysely,
+  );
   if (legacy.rows.length > 0 || m.model.shape === 'in-place') return legacy.rows.length > 0;
   const user = await sql`select 1 as found from ${sql.raw(m.user)} u
-    where ${sql.raw(m.col('u', m.model.user.id))} = ${m.param(key, m.resolved.user, m.model.user.id)}`.execute(ctx.db.kysely);
+    where ${sql.raw(m.col('u', m.model.user.id))} = ${m.param(key, m.resolved.user, m.model.user.id)}`.execute(
+    ctx.db.kysely,
+  );
   return user.rows.length > 0;
 }
 
-async function rollbackWithin(trx: Executor, ctx: MigrationContext, key: string, lease: Lease, dryRun: boolean): Promise<RollbackReport> {
+async function rollbackWithin(
+  trx: Executor,
+  ctx: MigrationContext,
+  key: string,
+  lease: Lease,
+  dryRun: boolean,
+): Promise<RollbackReport> {
   const m = ctx.sql;
   const state = await loadRollbackState(trx, m, key);
   refuseUnlessRollbackable(ctx, key, state);
   const references = await foreignReferences(trx, ctx.db, m, key, state);
   if (references.length > 0) {
-    const list = references.map((r) => `${r.table} (${r.rows} row${r.rows === 1 ? '' : 's'} → ${r.references})`).join(', ');
+    const list = references
+      .map((r) => `${r.table} (${r.rows} row${r.rows === 1 ? '' : 's'} → ${r.references})`)
+      .join(', ');
     throw new RollbackRefusedError(key, `other rows reference what a rollback deletes: ${list}`);
   }
   const legacy = state.legacy[0] as Row;
@@ -129,34 +141,56 @@ function report(
   dependentRows: number,
   copiesDeleted: number,
 ): RollbackReport {
-  return Object.freeze({ id, dryRun, restored: Object.freeze([...restored]), discarded: Object.freeze([...discarded]), dependentRows, copiesDeleted });
+  return Object.freeze({
+    id,
+    dryRun,
+    restored: Object.freeze([...restored]),
+    discarded: Object.freeze([...discarded]),
+    dependentRows,
+    copiesDeleted,
+  });
 }
 
 function refuseUnlessRollbackable(ctx: MigrationContext, key: string, state: RollbackState): void {
   const model = ctx.sql.model;
   if (state.legacy.length === 0 && state.user === null) throw new UserNotFoundError(key);
   if (state.legacy.length > 1) throw new LegacyKeyDuplicateError(key, state.legacy.length);
-  if (state.legacy.length === 0) throw new RollbackRefusedError(key, 'native user: there is no legacy row to return to');
-  const migrated = model.shape === 'in-place' ? state.marked || state.user?.[model.user.currentOrg] != null : state.user !== null;
+  if (state.legacy.length === 0)
+    throw new RollbackRefusedError(key, 'native user: there is no legacy row to return to');
+  const migrated =
+    model.shape === 'in-place' ? state.marked || state.user?.[model.user.currentOrg] != null : state.user !== null;
   if (!migrated) {
-    throw new RollbackRefusedError(key, state.marked ? 'the legacy row is marked migrated but there is no user (audit: user_missing)' : 'not migrated');
+    throw new RollbackRefusedError(
+      key,
+      state.marked ? 'the legacy row is marked migrated but there is no user (audit: user_missing)' : 'not migrated',
+    );
   }
   if (state.otherOrgs > 0) throw new RollbackRefusedError(key, `the user belongs to ${state.otherOrgs} other org(s)`);
   if (state.org !== null && !state.orgIsPersonal) throw new RollbackRefusedError(key, 'its org is not a personal org');
-  if (state.otherMembers > 0) throw new RollbackRefusedError(key, `the personal org has ${state.otherMembers} other member(s)`);
+  if (state.otherMembers > 0)
+    throw new RollbackRefusedError(key, `the personal org has ${state.otherMembers} other member(s)`);
 }
 
 /** Unmarks the legacy row and gives it back the restored values (NULL stays NULL). */
-async function restoreLegacyRow(trx: Executor, ctx: MigrationContext, key: string, values: ReadonlyMap<string, unknown>): Promise<void> {
+async function restoreLegacyRow(
+  trx: Executor,
+  ctx: MigrationContext,
+  key: string,
+  values: ReadonlyMap<string, unknown>,
+): Promise<void> {
   const m = ctx.sql;
   const model = m.model;
-  const sets = [...values].map(([column, value]) => sql`${sql.raw(m.q(column))} = ${m.param(bindable(ctx, value), m.resolved.legacy, column)}`);
+  const sets = [...values].map(
+    ([column, value]) => sql`${sql.raw(m.q(column))} = ${m.param(bindable(ctx, value), m.resolved.legacy, column)}`,
+  );
   const marker = model.legacy.marker;
   if (marker.type === 'timestamp') sets.push(sql`${sql.raw(m.q(marker.column))} = null`);
   if (marker.type === 'boolean') sets.push(sql`${sql.raw(m.q(marker.column))} = ${sql.raw(m.dialect.falseLiteral)}`);
   if (model.shape === 'in-place') sets.push(sql`${sql.raw(m.q(model.user.currentOrg))} = null`);
   if (sets.length === 0) return;
-  await sql`update ${sql.raw(m.legacy)} set ${sql.join(sets)} where ${sql.raw(m.q(model.legacy.key.column))} = ${key}`.execute(trx);
+  await sql`update ${sql.raw(m.legacy)} set ${sql.join(sets)} where ${sql.raw(m.q(model.legacy.key.column))} = ${key}`.execute(
+    trx,
+  );
 }
 
 /** A value as the driver can bind it: JSON objects as text, the dialect's booleans and timestamps. */
@@ -173,7 +207,13 @@ async function clearDependents(trx: Executor, ctx: MigrationContext, key: string
   return dependents(trx, ctx, key, orgId, true);
 }
 
-async function dependents(trx: Executor, ctx: MigrationContext, key: string, orgId: unknown, clear: boolean): Promise<number> {
+async function dependents(
+  trx: Executor,
+  ctx: MigrationContext,
+  key: string,
+  orgId: unknown,
+  clear: boolean,
+): Promise<number> {
   if (orgId === null) return 0;
   const m = ctx.sql;
   let total = 0;
@@ -186,10 +226,15 @@ async function dependents(trx: Executor, ctx: MigrationContext, key: string, org
         : sql`${sql.raw(m.q(d.userKey.column))} in (select ${sql.raw(m.col('l', d.userKey.references))} from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} = ${key})`;
     const inOrg = sql`${sql.raw(m.q(d.org.column))} = ${m.param(orgId, table, d.org.column)}`;
     if (clear) {
-      const result = await sql`update ${sql.raw(m.table(d.table))} set ${sql.raw(m.q(d.org.column))} = null where ${byUser} and ${inOrg}`.execute(trx);
+      const result =
+        await sql`update ${sql.raw(m.table(d.table))} set ${sql.raw(m.q(d.org.column))} = null where ${byUser} and ${inOrg}`.execute(
+          trx,
+        );
       total += Number(result.numAffectedRows ?? 0n);
     } else {
-      const result = await sql<{ n: number | string }>`select count(*) as n from ${sql.raw(m.table(d.table))} where ${byUser} and ${inOrg}`.execute(trx);
+      const result = await sql<{
+        n: number | string;
+      }>`select count(*) as n from ${sql.raw(m.table(d.table))} where ${byUser} and ${inOrg}`.execute(trx);
       total += Number(result.rows[0]?.n ?? 0);
     }
   }
@@ -205,7 +250,10 @@ async function deleteCopies(trx: Executor, ctx: MigrationContext, key: string): 
     if (!d.copyTo || !copy) continue;
     const carrier = d.copyTo.columns.find((c) => c.source.kind === 'user-key');
     if (carrier === undefined) continue;
-    const result = await sql`delete from ${sql.raw(m.table(d.copyTo.table))} where ${sql.raw(m.q(carrier.column))} = ${m.param(key, copy, carrier.column)}`.execute(trx);
+    const result =
+      await sql`delete from ${sql.raw(m.table(d.copyTo.table))} where ${sql.raw(m.q(carrier.column))} = ${m.param(key, copy, carrier.column)}`.execute(
+        trx,
+      );
     total += Number(result.numAffectedRows ?? 0n);
   }
   return total;
@@ -221,9 +269,13 @@ async function deleteTargetRows(trx: Executor, ctx: MigrationContext, key: strin
       and ${sql.raw(m.q(model.membership.user))} = ${m.param(key, r.membership, model.membership.user)}`.execute(trx);
   }
   if (model.shape === 'moved') {
-    await sql`delete from ${sql.raw(m.user)} where ${sql.raw(m.q(model.user.id))} = ${m.param(key, r.user, model.user.id)}`.execute(trx);
+    await sql`delete from ${sql.raw(m.user)} where ${sql.raw(m.q(model.user.id))} = ${m.param(key, r.user, model.user.id)}`.execute(
+      trx,
+    );
   }
   if (orgId !== null) {
-    await sql`delete from ${sql.raw(m.org)} where ${sql.raw(m.q(model.org.id.column))} = ${m.param(orgId, r.org, model.org.id.column)}`.execute(trx);
+    await sql`delete from ${sql.raw(m.org)} where ${sql.raw(m.q(model.org.id.column))} = ${m.param(orgId, r.org, model.org.id.column)}`.execute(
+      trx,
+    );
   }
 }

@@ -59,9 +59,16 @@ export async function seed(ctx: MigrationContext, options: SeedOptions): Promise
     });
     await ctx.db.writeTransaction(async (trx) => {
       const legacy = keys.map((key) => rows.legacyRow(key));
-      await insertRows(trx, ctx, m.resolved.legacy, legacy.map((r) => r.values));
+      await insertRows(
+        trx,
+        ctx,
+        m.resolved.legacy,
+        legacy.map((r) => r.values),
+      );
       for (const [n, dependent] of m.resolved.dependents.entries()) {
-        const dependentRows = legacy.flatMap((r, i) => Array.from({ length: perUser }, (_, j) => rows.dependentRow(n, r, `${j + 1} of user ${inserted + i}`)));
+        const dependentRows = legacy.flatMap((r, i) =>
+          Array.from({ length: perUser }, (_, j) => rows.dependentRow(n, r, `${j + 1} of user ${inserted + i}`)),
+        );
         await insertRows(trx, ctx, dependent.table, dependentRows);
       }
     });
@@ -81,7 +88,9 @@ export async function seed(ctx: MigrationContext, options: SeedOptions): Promise
 async function firstFreeInteger(ctx: MigrationContext): Promise<bigint | null> {
   const type = ctx.sql.model.legacy.key.type;
   if (type !== 'integer' && type !== 'bigint') return null;
-  const result = await sql<{ top: unknown }>`select max(${sql.raw(ctx.sql.key('l'))}) as top from ${sql.raw(ctx.sql.legacy)} l`.execute(ctx.db.kysely);
+  const result = await sql<{
+    top: unknown;
+  }>`select max(${sql.raw(ctx.sql.key('l'))}) as top from ${sql.raw(ctx.sql.legacy)} l`.execute(ctx.db.kysely);
   const top = result.rows[0]?.top;
   return top === null || top === undefined ? 1n : BigInt(String(top)) + 1n;
 }
@@ -108,7 +117,8 @@ class RowMaker {
       const source = field.source;
       for (const column of columnsRead(source)) this.#read.add(column);
       if (source.kind === 'json-key') this.#jsonKey(source.json).add(source.key);
-      if (source.kind === 'json-object') for (const key of [...(source.pick ?? []), ...(source.omit ?? [])]) this.#jsonKey(source.json).add(key);
+      if (source.kind === 'json-object')
+        for (const key of [...(source.pick ?? []), ...(source.omit ?? [])]) this.#jsonKey(source.json).add(key);
       if (source.kind === 'secret') this.#secrets.set(source.column, source.from);
     }
   }
@@ -141,24 +151,26 @@ class RowMaker {
     const jsonKeys = this.#jsonKeys.get(column.name);
     if (jsonKeys !== undefined) return Object.fromEntries([...jsonKeys].map((k) => [k, settingValue(k, person)]));
     const codec = this.#secrets.get(column.name);
-    if (codec !== undefined) return Math.random() < this.#share ? this.#secret(codec, key, column.name) : null;
+    if (codec !== undefined) return Math.random() < this.#share ? this.#secret(codec, key) : null;
     const read = this.#read.has(column.name);
     if (read && column.hasDefault) return undefined;
     if (!read && !required(column) && !isLabel(column)) return undefined;
     return this.#required(column, person, `${column.name} of ${key}`);
   }
 
-  #secret(codec: string, key: string, column: string): string {
+  #secret(codec: string, key: string): string {
     const found = this.#ctx.codecs.get(codec);
     if (found === undefined) throw new TypeError(`codec ${codec} is not configured`);
     return found.encode(`sk-legacy-${randomBytes(24).toString('hex')}`, { ownerId: key });
-    void column;
   }
 
   #required(column: ColumnInfo, person: FakePerson, label: string): unknown {
     const value = columnValue(column, person, label);
     if (value === null && required(column)) {
-      throw new OrgshiftError('invalid_input', `seed cannot invent a value for ${column.name} (${column.type}, NOT NULL without a default)`);
+      throw new OrgshiftError(
+        'invalid_input',
+        `seed cannot invent a value for ${column.name} (${column.type}, NOT NULL without a default)`,
+      );
     }
     return value;
   }
@@ -183,7 +195,12 @@ function required(column: ColumnInfo): boolean {
 }
 
 /** One set-based insert of `rows` (each an object of column → value), typed by the table on the way in. */
-async function insertRows(trx: Executor, ctx: MigrationContext, table: TableInfo, rows: readonly Record<string, unknown>[]): Promise<void> {
+async function insertRows(
+  trx: Executor,
+  ctx: MigrationContext,
+  table: TableInfo,
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
   if (rows.length === 0) return;
   const m = ctx.sql;
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
@@ -193,6 +210,8 @@ async function insertRows(trx: Executor, ctx: MigrationContext, table: TableInfo
   const list = columns.map((c) => m.q(c)).join(', ');
   const values = columns.map((c) => m.dialect.payloadValue('x', 'px', c)).join(', ');
   await ctx.db.runSetWrites(trx, payload, (source) => [
-    { sql: sql`insert into ${sql.raw(name)} (${sql.raw(list)}) select ${sql.raw(values)} from ${source} ${sql.raw(m.dialect.payloadRecord('x', name, 'px'))}` },
+    {
+      sql: sql`insert into ${sql.raw(name)} (${sql.raw(list)}) select ${sql.raw(values)} from ${source} ${sql.raw(m.dialect.payloadRecord('x', name, 'px'))}`,
+    },
   ]);
 }

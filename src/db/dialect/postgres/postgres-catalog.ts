@@ -1,5 +1,4 @@
 import { type Kysely, sql } from 'kysely';
-import type { QualifiedName } from '../../../schema-map/table-name.js';
 import {
   type Catalog,
   type ColumnInfo,
@@ -11,6 +10,7 @@ import {
   type TableInfo,
   type TypeFamily,
 } from '../../../schema-map/catalog.js';
+import type { QualifiedName } from '../../../schema-map/table-name.js';
 
 const FAMILY: Readonly<Record<string, TypeFamily>> = Object.freeze({
   text: 'text',
@@ -211,7 +211,12 @@ function assemble(
     const fks = foreignKeys.filter((fk) => fk.table.schema === table.name.schema && fk.table.name === table.name.name);
     result.set(
       catalogKey(table.name, defaultSchema),
-      Object.freeze({ name: table.name, columns: Object.freeze(table.columns), indexes: Object.freeze(own), foreignKeys: Object.freeze(fks) }),
+      Object.freeze({
+        name: table.name,
+        columns: Object.freeze(table.columns),
+        indexes: Object.freeze(own),
+        foreignKeys: Object.freeze(fks),
+      }),
     );
   }
   return result;

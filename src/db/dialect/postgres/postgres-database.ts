@@ -24,7 +24,9 @@ export interface PostgresOptions {
 const PASS_THROUGH_TYPES = new Set([1082, 1114]);
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    PASS_THROUGH_TYPES.has(oid) ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    PASS_THROUGH_TYPES.has(oid)
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 const ANALYZE_LOCK_TIMEOUT = '500ms';

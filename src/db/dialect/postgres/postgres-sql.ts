@@ -36,7 +36,8 @@ export const POSTGRES_SQL: SqlDialect = Object.freeze({
   name: 'postgres',
   concurrentWriters: true,
   quote,
-  table: (name: QualifiedName) => (name.schema === null ? quote(name.name) : `${quote(name.schema)}.${quote(name.name)}`),
+  table: (name: QualifiedName) =>
+    name.schema === null ? quote(name.name) : `${quote(name.schema)}.${quote(name.name)}`,
   param: (n: number) => `$${n}`,
   cast: (expression: string, sqlType: string) => `(${expression})::${sqlType}`,
   convertKey,
@@ -45,7 +46,9 @@ export const POSTGRES_SQL: SqlDialect = Object.freeze({
   asText,
   now: 'now()',
   bindValue: (value: unknown) =>
-    value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value) ? JSON.stringify(value) : value,
+    value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)
+      ? JSON.stringify(value)
+      : value,
   trueLiteral: 'true',
   falseLiteral: 'false',
   distinct: (a: string, b: string) => `(${a}) is distinct from (${b})`,
@@ -70,7 +73,8 @@ export const POSTGRES_SQL: SqlDialect = Object.freeze({
   payloadKey: `(i.j ->> 'k')`,
   // Any constant will do; it only has to be orgshift's own.
   migrationLock: 'select pg_advisory_xact_lock(7239451108)',
-  addColumn: (table: string, column: string, type: string) => `alter table ${table} add column if not exists ${column} ${type}`,
+  addColumn: (table: string, column: string, type: string) =>
+    `alter table ${table} add column if not exists ${column} ${type}`,
   types: Object.freeze({
     serialKey: 'bigint generated always as identity primary key',
     text: 'text',

@@ -1,5 +1,4 @@
 import { type Kysely, sql } from 'kysely';
-import type { QualifiedName } from '../../../schema-map/table-name.js';
 import {
   type Catalog,
   type ColumnInfo,
@@ -11,6 +10,7 @@ import {
   type TableInfo,
   type TypeFamily,
 } from '../../../schema-map/catalog.js';
+import type { QualifiedName } from '../../../schema-map/table-name.js';
 
 const DEFAULT_SCHEMA = 'main';
 
@@ -65,7 +65,15 @@ export function sqliteCatalog(db: Kysely<unknown>): Catalog {
       );
     }
     if (rowidAlias && primaryKey[0]) {
-      indexes.push(Object.freeze({ name: 'rowid', columns: Object.freeze([primaryKey[0].name]), unique: true, primary: true, partial: false }));
+      indexes.push(
+        Object.freeze({
+          name: 'rowid',
+          columns: Object.freeze([primaryKey[0].name]),
+          unique: true,
+          primary: true,
+          partial: false,
+        }),
+      );
     }
     const info: ColumnInfo[] = columns.rows.map((c) =>
       Object.freeze({
@@ -125,7 +133,14 @@ const ON_DELETE: Readonly<Record<string, OnDelete>> = Object.freeze({
 
 async function foreignKeysOf(db: Kysely<unknown>, table: QualifiedName): Promise<ForeignKeyInfo[]> {
   const schema = table.schema ?? DEFAULT_SCHEMA;
-  const rows = await sql<{ id: number; seq: number; table: string; from: string; to: string | null; on_delete: string }>`
+  const rows = await sql<{
+    id: number;
+    seq: number;
+    table: string;
+    from: string;
+    to: string | null;
+    on_delete: string;
+  }>`
     select id, seq, "table", "from", "to", on_delete from pragma_foreign_key_list(${table.name}, ${schema})
     order by id, seq`.execute(db);
   const byId = new Map<number, { table: string; from: string[]; to: (string | null)[]; onDelete: string }>();
@@ -156,6 +171,8 @@ async function foreignKeysOf(db: Kysely<unknown>, table: QualifiedName): Promise
 
 async function primaryKeyOf(db: Kysely<unknown>, table: QualifiedName): Promise<string[]> {
   const rows = await sql<{ name: string; pk: number }>`
-    select name, pk from pragma_table_info(${table.name}, ${table.schema ?? DEFAULT_SCHEMA}) where pk > 0 order by pk`.execute(db);
+    select name, pk from pragma_table_info(${table.name}, ${table.schema ?? DEFAULT_SCHEMA}) where pk > 0 order by pk`.execute(
+    db,
+  );
   return rows.rows.map((r) => r.name);
 }

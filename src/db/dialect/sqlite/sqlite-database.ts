@@ -87,7 +87,11 @@ function preparedQuery(kysely: Kysely<OwnTables>, sqlite: BetterSqlite3.Database
  * instead of failing to upgrade a read lock half-way through (Kysely's own
  * `begin` is deferred).
  */
-async function inWriteTransaction<T>(kysely: Kysely<OwnTables>, file: string, fn: (trx: Executor) => Promise<T>): Promise<T> {
+async function inWriteTransaction<T>(
+  kysely: Kysely<OwnTables>,
+  file: string,
+  fn: (trx: Executor) => Promise<T>,
+): Promise<T> {
   return inWriteQueue(file, () =>
     kysely.connection().execute(async (conn) => {
       await sql`begin immediate`.execute(conn);

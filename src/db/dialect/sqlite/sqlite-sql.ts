@@ -19,7 +19,11 @@ const member = (group: string, column: string) => `'$.${group}."${column.replace
  */
 function jsonDiffers(target: string, source: string, keys: readonly string[], mode: 'pick' | 'omit'): string {
   const kept = (key: string) =>
-    keys.length === 0 ? (mode === 'pick' ? '0' : '1') : `${key} ${mode === 'pick' ? 'in' : 'not in'} (${keys.join(', ')})`;
+    keys.length === 0
+      ? mode === 'pick'
+        ? '0'
+        : '1'
+      : `${key} ${mode === 'pick' ? 'in' : 'not in'} (${keys.join(', ')})`;
   const valueIn = (json: string, extra: string) =>
     `(select e.type || ':' || coalesce(e.value, '') from json_each(${json}) e where e.key = k.key${extra})`;
   return `exists (select 1 from (
@@ -32,7 +36,8 @@ export const SQLITE_SQL: SqlDialect = Object.freeze({
   name: 'sqlite',
   concurrentWriters: false,
   quote,
-  table: (name: QualifiedName) => (name.schema === null ? quote(name.name) : `${quote(name.schema)}.${quote(name.name)}`),
+  table: (name: QualifiedName) =>
+    name.schema === null ? quote(name.name) : `${quote(name.schema)}.${quote(name.name)}`,
   param: () => '?',
   cast: (expression: string) => expression,
   // Loose typing: SQLite compares a text key with an integer column by the column's affinity.
