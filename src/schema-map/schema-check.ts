@@ -47,7 +47,7 @@ export interface SchemaInspection {
 }
 
 /** Type families a value of each key type can be stored in. */
-const KEY_FAMILIES: Readonly<Record<KeyType, readonly TypeFamily[]>> = Object.freeze({
+export const KEY_FAMILIES: Readonly<Record<KeyType, readonly TypeFamily[]>> = Object.freeze({
   text: ['text', 'other'],
   uuid: ['uuid', 'text'],
   integer: ['integer', 'bigint', 'numeric'],
@@ -133,12 +133,19 @@ class Checker {
   }
 
   #problem(severity: SchemaProblem['severity'], path: string, object: string, message: string, fix?: string): void {
+    // One missing index is one problem, however many rules need it (a foreign key that is also a lookup key).
+    if (fix !== undefined && this.#problems.some((p) => p.fix === fix)) return;
     this.#problems.push(Object.freeze({ severity, path, object, message, ...(fix ? { fix } : {}) }));
+  }
+
+  /** A table as the map names it: unqualified in the default schema. */
+  #label(name: QualifiedName): string {
+    return name.schema === null || name.schema === this.catalog.defaultSchema ? name.name : labelOf(name);
   }
 
   #table(path: string, name: QualifiedName): TableInfo | undefined {
     const table = this.catalog.get(name);
-    if (table === undefined) this.#problem('error', path, labelOf(name), 'table does not exist');
+    if (table === undefined) this.#problem('error', path, this.#label(name), 'table does not exist');
     return table;
   }
 
@@ -151,7 +158,7 @@ class Checker {
     what = 'a compatible type',
   ): ColumnInfo | undefined {
     const column = columnOf(table, name);
-    const object = `${labelOf(table.name)}.${name}`;
+    const object = `${this.#label(table.name)}.${name}`;
     if (column === undefined) {
       this.#problem('error', path, object, 'column does not exist');
       return undefined;
@@ -162,18 +169,22 @@ class Checker {
     return column;
   }
 
+  #quoteTable(name: QualifiedName): string {
+    return name.schema === null || name.schema === this.catalog.defaultSchema ? quote(name.name) : `${quote(name.schema)}.${quote(name.name)}`;
+  }
+
   #index(path: string, table: TableInfo, columns: readonly string[], why: string, unique = false): void {
     if (columns.some((c) => columnOf(table, c) === undefined)) return;
     if (hasIndexOn(table, columns, unique)) return;
-    const list = columns.map((c) => `"${c}"`).join(', ');
-    const object = `${labelOf(table.name)}(${columns.join(', ')})`;
+    const list = columns.map(quote).join(', ');
+    const object = `${this.#label(table.name)}(${columns.join(', ')})`;
     const kind = unique ? 'unique index' : 'index';
     this.#problem(
       unique ? 'error' : 'index',
       path,
       object,
       `no ${kind}: ${why}`,
-      `create ${unique ? 'unique ' : ''}index on ${quoteTable(table.name)} (${list});`,
+      `create ${unique ? 'unique ' : ''}index ${quote(indexName(table.name.name, columns))} on ${this.#quoteTable(table.name)} (${list});`,
     );
   }
 
@@ -184,7 +195,7 @@ class Checker {
     if (marker.type !== 'derived') {
       const families = marker.type === 'timestamp' ? TIMESTAMPS : BOOLEANS;
       if (columnOf(legacy, marker.column) === undefined && marker.add) {
-        this.#problem('error', 'legacy.marker.column', `${labelOf(legacy.name)}.${marker.column}`, 'column does not exist yet; `orgshift db migrate` adds it (the map allows it)');
+        this.#problem('error', 'legacy.marker.column', `${this.#label(legacy.name)}.${marker.column}`, 'column does not exist yet; `orgshift db migrate` adds it (the map allows it)');
       } else {
         this.#column('legacy.marker.column', legacy, marker.column, families, `a ${marker.type} type`);
       }
@@ -213,7 +224,7 @@ class Checker {
     const given = new Set([...structural, ...fields.map((f) => f.column)]);
     for (const column of table.columns) {
       if (!column.nullable && !column.hasDefault && !column.generated && !given.has(column.name)) {
-        this.#problem('error', path, `${labelOf(table.name)}.${column.name}`, 'is NOT NULL without a default, and the map gives it no value');
+        this.#problem('error', path, `${this.#label(table.name)}.${column.name}`, 'is NOT NULL without a default, and the map gives it no value');
       }
     }
   }
@@ -244,7 +255,7 @@ class Checker {
     }
     const current = this.#column('target.user.currentOrg', user, spec.currentOrg);
     if (current && orgId && !compatible(current.family, orgId.family)) {
-      this.#problem('error', 'target.user.currentOrg', `${labelOf(user.name)}.${spec.currentOrg}`, `has type ${current.type}, but org ids are ${orgId.type}`);
+      this.#problem('error', 'target.user.currentOrg', `${this.#label(user.name)}.${spec.currentOrg}`, `has type ${current.type}, but org ids are ${orgId.type}`);
     }
     for (const [path, name] of [
       ['target.user.email', spec.email],
@@ -256,7 +267,7 @@ class Checker {
     if (inPlace) {
       for (const field of spec.fields) this.#column(field.path, user, field.column);
       if (current && !current.nullable && this.model.legacy.marker.type === 'derived') {
-        this.#problem('error', 'legacy.marker', `${labelOf(user.name)}.${spec.currentOrg}`, 'a derived marker in place needs the org column to be NULL until a user is migrated, but it is NOT NULL');
+        this.#problem('error', 'legacy.marker', `${this.#label(user.name)}.${spec.currentOrg}`, 'a derived marker in place needs the org column to be NULL until a user is migrated, but it is NOT NULL');
       }
     } else {
       const structural = [spec.id, spec.currentOrg, ...(spec.migratedAt ? [spec.migratedAt] : [])];
@@ -272,10 +283,10 @@ class Checker {
     const orgColumn = this.#column('target.membership.org', membership, spec.org);
     const userColumn = this.#column('target.membership.user', membership, spec.user);
     if (orgColumn && orgId && !compatible(orgColumn.family, orgId.family)) {
-      this.#problem('error', 'target.membership.org', `${labelOf(membership.name)}.${spec.org}`, `has type ${orgColumn.type}, but org ids are ${orgId.type}`);
+      this.#problem('error', 'target.membership.org', `${this.#label(membership.name)}.${spec.org}`, `has type ${orgColumn.type}, but org ids are ${orgId.type}`);
     }
     if (userColumn && userId && !compatible(userColumn.family, userId.family)) {
-      this.#problem('error', 'target.membership.user', `${labelOf(membership.name)}.${spec.user}`, `has type ${userColumn.type}, but user ids are ${userId.type}`);
+      this.#problem('error', 'target.membership.user', `${this.#label(membership.name)}.${spec.user}`, `has type ${userColumn.type}, but user ids are ${userId.type}`);
     }
     this.#index('target.membership.user', membership, [spec.user], "every read loads a user's memberships by it");
     this.#index('target.membership.org', membership, [spec.org], "every read counts the personal org's members by it");
@@ -297,7 +308,7 @@ class Checker {
     if (references === undefined) this.#column(`${d.path}.userKey.references`, legacy, d.userKey.references);
     const userKey = this.#column(`${d.path}.userKey.column`, table, d.userKey.column);
     if (userKey && references && !compatible(userKey.family, references.family)) {
-      this.#problem('error', `${d.path}.userKey.column`, `${labelOf(table.name)}.${d.userKey.column}`, `has type ${userKey.type}, but ${labelOf(legacy.name)}.${d.userKey.references} is ${references.type}`);
+      this.#problem('error', `${d.path}.userKey.column`, `${this.#label(table.name)}.${d.userKey.column}`, `has type ${userKey.type}, but ${this.#label(legacy.name)}.${d.userKey.references} is ${references.type}`);
     }
     this.#index(`${d.path}.userKey.column`, table, [d.userKey.column], "a migration finds a user's rows by it");
     if (d.org) {
@@ -307,12 +318,12 @@ class Checker {
         this.#problem(
           'error',
           `${d.path}.org.column`,
-          `${labelOf(table.name)}.${d.org.column}`,
+          `${this.#label(table.name)}.${d.org.column}`,
           d.org.add ? 'column does not exist yet; `orgshift db migrate` adds it (the map allows it)' : 'column does not exist (set "add": true to let `orgshift db migrate` add it)',
         );
       } else {
         if (orgId && !compatible(column.family, orgId.family)) {
-          this.#problem('error', `${d.path}.org.column`, `${labelOf(table.name)}.${d.org.column}`, `has type ${column.type}, but org ids are ${orgId.type}`);
+          this.#problem('error', `${d.path}.org.column`, `${this.#label(table.name)}.${d.org.column}`, `has type ${column.type}, but org ids are ${orgId.type}`);
         }
         this.#index(`${d.path}.org.column`, table, [d.org.column], 'the audit and rollback find an org\'s rows by it');
       }
@@ -321,6 +332,12 @@ class Checker {
       for (const field of d.copyTo.columns) {
         this.#column(field.path, copy, field.column);
         if (field.source.kind === 'column') this.#column(field.path, table, field.source.column);
+      }
+      const given = new Set(d.copyTo.columns.map((f) => f.column));
+      for (const column of copy.columns) {
+        if (!column.nullable && !column.hasDefault && !column.generated && !given.has(column.name)) {
+          this.#problem('error', `${d.path}.copyTo.columns`, `${this.#label(copy.name)}.${column.name}`, 'is NOT NULL without a default, and the map gives it no value');
+        }
       }
       if (d.copyTo.conflict.length > 0) {
         this.#index(`${d.path}.copyTo.conflict`, copy, d.copyTo.conflict, 'a copy that exists already is recognized by it', true);
@@ -332,7 +349,7 @@ class Checker {
   #checkForeignKeyIndexes(path: string, table: TableInfo): void {
     for (const fk of table.foreignKeys) {
       if (hasIndexOn(table, fk.columns)) continue;
-      this.#index(path, table, fk.columns, `foreign key ${fk.name} → ${labelOf(fk.references)} is not indexed`);
+      this.#index(path, table, fk.columns, `foreign key ${fk.name} → ${this.#label(fk.references)} is not indexed`);
     }
   }
 }
@@ -347,6 +364,13 @@ function compatible(a: TypeFamily, b: TypeFamily): boolean {
   return groups.some((g) => g.includes(a) && g.includes(b));
 }
 
-function quoteTable(name: QualifiedName): string {
-  return name.schema === null ? `"${name.name}"` : `"${name.schema}"."${name.name}"`;
+function quote(identifier: string): string {
+  return `"${identifier}"`;
+}
+
+/** `table_col1_col2_idx`, cut to PostgreSQL's 63 bytes. */
+function indexName(table: string, columns: readonly string[]): string {
+  let name = `${table}_${columns.join('_')}`;
+  while (Buffer.byteLength(`${name}_idx`, 'utf8') > 63) name = name.slice(0, -1);
+  return `${name}_idx`;
 }

@@ -1,0 +1,898 @@
+import { OrgshiftError } from '../errors.js';
+import { type Catalog, type ColumnInfo, columnOf, hasIndexOn, type TableInfo, type TypeFamily } from './catalog.js';
+import { JsonComments, type JsonPath, printCommentedJson } from './commented-json.js';
+import type { JsonValue } from './field-source.js';
+import { OWN_TABLE_PREFIX } from './map-model.js';
+import { KEY_FAMILIES } from './schema-check.js';
+import type { KeyType } from './schema-map.js';
+import { labelOf, type QualifiedName } from './table-name.js';
+
+/**
+ * `orgshift schema init`: drafts a schema map from the catalog, the way
+ * `prisma db pull` drafts a schema. Everything here reads names and types
+ * only (no rows), so every choice is a guess from naming conventions and
+ * constraints; each one is explained by a comment in the draft, and each
+ * real guess is a `// TODO:` the author must resolve. The heuristics, in
+ * the order they run:
+ *
+ * - bookkeeping tables (migration tools', orgshift's own) are ignored;
+ * - target tables by name: org (org, orgs, organization(s), team(s),
+ *   workspace(s)), membership (org_member(s), membership(s), …; else a table
+ *   with a foreign key to the org table), roles (role, roles); the target
+ *   user table is the one the membership's user column references, else one
+ *   named user/users/account(s);
+ * - the legacy table: among tables with an email-like column, the one most
+ *   other tables reference by its key, preferring a table that is not the
+ *   target user table and has no org column (moved shape), and names like
+ *   user_settings/users/accounts; the target user table itself when it is
+ *   the only candidate and has a current-org column (in place);
+ * - its key: an indexed `*user_id`-like column when the primary key is a
+ *   generated surrogate, else the primary key (text, uuid, integer, bigint);
+ *   text keys are taken for UUIDs when the ids they must fill are uuid;
+ * - the marker: a `*migrated*` boolean (boolean) or timestamp (timestamp)
+ *   column, else derived;
+ * - dependents: every other table with a column that references the key by
+ *   foreign key or by name (user_id, the key's own name such as
+ *   keycloak_user_id, userId), with its org column; without one, a table
+ *   named like it plus a suffix that has an org column is taken for its copy;
+ * - fields: target columns with a legacy column of the same name; secrets
+ *   (*api_key*, *secret*, *token*, *password*) re-encrypted, codecs TODO;
+ *   a JSON column from the legacy table's only JSON column; org names and
+ *   slugs from templates; every other NOT NULL column without a default is
+ *   a TODO.
+ */
+export interface DraftTodo {
+  /** The map path the TODO sits on (`legacy.marker`). */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface MapDraft {
+  /** The map as JSON with comments: what `schema init` prints. */
+  readonly text: string;
+  /** The same map as a value. */
+  readonly map: { readonly [key: string]: JsonValue };
+  readonly todos: readonly DraftTodo[];
+}
+
+export interface DraftOptions {
+  /** Where the catalog came from, for the header (`postgres 127.0.0.1:5432/app`). */
+  readonly source?: string;
+}
+
+/** The database has no table a map could start from. */
+export class NothingToDraftError extends OrgshiftError {
+  constructor(message: string) {
+    super('schema_invalid', message);
+  }
+}
+
+export async function draftMap(catalog: Catalog, options: DraftOptions = {}): Promise<MapDraft> {
+  const names = await catalog.tables();
+  const snapshot = await catalog.describe(names);
+  const tables = names.flatMap((name) => {
+    const table = snapshot.get(name);
+    return table === undefined ? [] : [table];
+  });
+  return draftMapOf(tables, snapshot.defaultSchema, options);
+}
+
+/** The same, over tables already described (what the unit tests feed it). */
+export function draftMapOf(tables: readonly TableInfo[], defaultSchema: string, options: DraftOptions = {}): MapDraft {
+  return new Drafter(analyse(tables), defaultSchema).draft(options);
+}
+
+// ---------------------------------------------------------------- naming
+
+/** `organizationId`, `OrgMember`, `_llm_api_key` → `organization_id`, `org_member`, `llm_api_key`. */
+export function words(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .toLowerCase();
+}
+
+const BOOKKEEPING: readonly RegExp[] = [
+  /^_prisma_migrations$/i,
+  /^alembic_version$/i,
+  new RegExp(`^${OWN_TABLE_PREFIX}`, 'i'),
+  /^knex_/i,
+  /^schema_migrations$/i,
+  /^__drizzle_migrations$/i,
+  /^flyway_schema_history$/i,
+  /^ar_internal_metadata$/i,
+  /^django_migrations$/i,
+];
+
+const ORG_TABLES = ['org', 'orgs', 'organization', 'organizations', 'organisation', 'organisations', 'team', 'teams', 'workspace', 'workspaces'];
+const MEMBERSHIP_TABLES = [
+  'org_member',
+  'org_members',
+  'organization_member',
+  'organization_members',
+  'membership',
+  'memberships',
+  'org_membership',
+  'org_memberships',
+  'organization_membership',
+  'organization_memberships',
+  'org_user',
+  'org_users',
+  'organization_user',
+  'organization_users',
+  'team_member',
+  'team_members',
+  'workspace_member',
+  'workspace_members',
+  'member',
+  'members',
+];
+const ROLE_TABLES = ['role', 'roles', 'org_role', 'org_roles'];
+const USER_TABLES = ['user', 'users', 'account', 'accounts'];
+const LEGACY_TABLES = ['user_settings', 'users', 'accounts', 'legacy_users', 'user', 'account', 'user_profiles', 'profiles'];
+
+const EMAIL = /(^|_)e_?mail(_address)?$/;
+const ORG_COLUMN = /^(current_|active_|default_|selected_|personal_)?(org|organization|organisation|team|workspace)_id$/;
+const MEMBER_USER_COLUMN = /^(user|member|account)_id$/;
+const USER_KEY_LIKE = /(^|_)user_(id|uuid|key)$/;
+const SECRET = /(^|_)(api_?key|secret|token|password|private_key)(_|$)/;
+const MIGRATED = /migrated/;
+const TIME_NAME = /(_at|_on|_time|_date)$/;
+
+// ---------------------------------------------------------------- reading the layout
+
+interface KeyPick {
+  readonly column: ColumnInfo;
+  readonly why: string;
+}
+
+interface DependentPick {
+  readonly table: TableInfo;
+  readonly column: ColumnInfo;
+  /** The legacy column it holds (the key, unless a foreign key says otherwise). */
+  readonly references: string;
+  readonly how: string;
+}
+
+interface LegacyPick {
+  readonly table: TableInfo;
+  readonly key: KeyPick;
+  readonly email: ColumnInfo | undefined;
+  readonly dependents: readonly DependentPick[];
+  readonly others: readonly TableInfo[];
+}
+
+interface Layout {
+  readonly tables: readonly TableInfo[];
+  readonly ignored: readonly TableInfo[];
+  readonly org: TableInfo | null;
+  readonly membership: TableInfo | null;
+  readonly roles: TableInfo | null;
+  /** The target user table of the moved shape (null in place, or when there is none yet). */
+  readonly user: TableInfo | null;
+  readonly legacy: LegacyPick;
+  readonly inPlace: boolean;
+}
+
+function analyse(all: readonly TableInfo[]): Layout {
+  const ignored = all.filter((t) => BOOKKEEPING.some((re) => re.test(t.name.name)));
+  const tables = all.filter((t) => !ignored.includes(t));
+  if (tables.length === 0) {
+    throw new NothingToDraftError('the database has no tables (besides bookkeeping ones): there is nothing to draft a map from');
+  }
+  const roles = byName(tables, ROLE_TABLES, []);
+  const org = byName(tables, ORG_TABLES, [roles]);
+  const membership = byName(tables, MEMBERSHIP_TABLES, [roles, org]) ?? membershipByShape(tables, org, [roles]);
+  const targetUser = targetUserTable(tables, membership, [org, roles, membership]);
+  const legacy = pickLegacy(tables, [org, roles, membership], targetUser);
+  const inPlace = orgColumnOf(legacy.table, org) !== undefined || (legacy.table === targetUser && org !== null);
+  return Object.freeze({
+    tables,
+    ignored,
+    org,
+    membership,
+    roles,
+    user: inPlace || targetUser === legacy.table ? null : targetUser,
+    legacy,
+    inPlace,
+  });
+}
+
+/** The table whose name is earliest in `names` (then the most referenced), among those not taken. */
+function byName(tables: readonly TableInfo[], names: readonly string[], taken: readonly (TableInfo | null)[]): TableInfo | null {
+  const found = tables
+    .filter((t) => !taken.includes(t) && names.includes(words(t.name.name)))
+    .sort((a, b) => names.indexOf(words(a.name.name)) - names.indexOf(words(b.name.name)) || referenceCount(tables, b) - referenceCount(tables, a));
+  return found[0] ?? null;
+}
+
+/** No membership-like name: a table with foreign keys to the org table and to one other table. */
+function membershipByShape(tables: readonly TableInfo[], org: TableInfo | null, taken: readonly (TableInfo | null)[]): TableInfo | null {
+  if (org === null) return null;
+  return (
+    tables.find(
+      (t) =>
+        t !== org &&
+        !taken.includes(t) &&
+        foreignKeyColumn(t, org) !== undefined &&
+        t.foreignKeys.some((fk) => !sameName(fk.references, org.name) && fk.columns.length === 1),
+    ) ?? null
+  );
+}
+
+function targetUserTable(tables: readonly TableInfo[], membership: TableInfo | null, taken: readonly (TableInfo | null)[]): TableInfo | null {
+  if (membership !== null) {
+    for (const fk of membership.foreignKeys) {
+      const column = fk.columns[0];
+      if (fk.columns.length !== 1 || column === undefined || !MEMBER_USER_COLUMN.test(words(column))) continue;
+      const table = tables.find((t) => sameName(t.name, fk.references));
+      if (table !== undefined) return table;
+    }
+  }
+  return byName(tables, USER_TABLES, taken);
+}
+
+function pickLegacy(tables: readonly TableInfo[], targets: readonly (TableInfo | null)[], targetUser: TableInfo | null): LegacyPick {
+  const candidates = tables.filter((t) => !targets.includes(t) && t.columns.some((c) => EMAIL.test(words(c.name))));
+  const pool = candidates.length > 0 ? candidates : tables.filter((t) => !targets.includes(t) && LEGACY_TABLES.includes(words(t.name.name)));
+  const scored = pool.flatMap((table) => {
+    const key = pickKey(table);
+    if (key === null) return [];
+    const dependents = dependentsOf(table, key.column, tables, [...targets, targetUser]);
+    const moved = table !== targetUser && table.columns.every((c) => !ORG_COLUMN.test(words(c.name)));
+    const named = LEGACY_TABLES.indexOf(words(table.name.name));
+    const score = (moved ? 1000 : 0) + dependents.length * 10 + (named < 0 ? 0 : LEGACY_TABLES.length - named);
+    return [{ table, key, dependents, score }];
+  });
+  scored.sort((a, b) => b.score - a.score || a.table.name.name.localeCompare(b.table.name.name));
+  const best = scored[0];
+  if (best === undefined) {
+    throw new NothingToDraftError(
+      'no table looks like a users table (an email column, a text, uuid or integer key that other tables reference): write the map by hand',
+    );
+  }
+  return Object.freeze({
+    table: best.table,
+    key: best.key,
+    email: emailColumn(best.table),
+    dependents: best.dependents,
+    others: scored.slice(1).map((s) => s.table),
+  });
+}
+
+/** A generated integer primary key is a surrogate: an indexed `*user_id` column beside it is the key the rest of the schema uses. */
+function pickKey(table: TableInfo): KeyPick | null {
+  const pk = primaryKeyColumn(table);
+  const userIds = table.columns.filter((c) => USER_KEY_LIKE.test(words(c.name)) && keyTypeOf(c.family) !== null);
+  const indexed = userIds.find((c) => hasIndexOn(table, [c.name], true)) ?? userIds.find((c) => hasIndexOn(table, [c.name]));
+  const surrogate = pk === undefined || pk.generated || keyTypeOf(pk.family) === null;
+  if (indexed && surrogate) {
+    return { column: indexed, why: `${indexed.name} is an indexed user id${pk ? ` (the primary key ${pk.name} looks like a surrogate)` : ''}.` };
+  }
+  if (pk && keyTypeOf(pk.family) !== null) return { column: pk, why: `${pk.name} is the primary key.` };
+  const first = userIds[0];
+  if (first) return { column: first, why: `${first.name} looks like a user id (not indexed).` };
+  return null;
+}
+
+function dependentsOf(
+  legacy: TableInfo,
+  key: ColumnInfo,
+  tables: readonly TableInfo[],
+  excluded: readonly (TableInfo | null)[],
+): DependentPick[] {
+  const names = new Set(['user_id', words(key.name)]);
+  if (!USER_KEY_LIKE.test(words(key.name))) {
+    names.delete(words(key.name));
+    names.add(`${words(legacy.name.name).replace(/s$/, '')}_id`);
+  }
+  const picks: DependentPick[] = [];
+  for (const table of tables) {
+    if (table === legacy || excluded.includes(table)) continue;
+    const byForeignKey = table.foreignKeys.find((fk) => fk.columns.length === 1 && sameName(fk.references, legacy.name));
+    const fkColumn = byForeignKey ? columnOf(table, byForeignKey.columns[0] as string) : undefined;
+    if (byForeignKey && fkColumn) {
+      const references = byForeignKey.referencedColumns[0] ?? key.name;
+      picks.push({ table, column: fkColumn, references, how: `by its foreign key ${byForeignKey.name}` });
+      continue;
+    }
+    const byName = table.columns.find(
+      (c) =>
+        names.has(words(c.name)) &&
+        sameGroup(c.family, key.family) &&
+        // A column with a foreign key to another table holds that table's ids (say, the target user's).
+        !table.foreignKeys.some((fk) => fk.columns.includes(c.name) && !sameName(fk.references, legacy.name)),
+    );
+    if (byName) picks.push({ table, column: byName, references: key.name, how: `by name (${byName.name})` });
+  }
+  return picks;
+}
+
+function referenceCount(tables: readonly TableInfo[], target: TableInfo): number {
+  return tables.filter((t) => t.foreignKeys.some((fk) => sameName(fk.references, target.name))).length;
+}
+
+// ---------------------------------------------------------------- catalog helpers
+
+function sameName(a: QualifiedName, b: QualifiedName): boolean {
+  return a.name === b.name && (a.schema === null || b.schema === null || a.schema === b.schema);
+}
+
+function primaryKeyColumn(table: TableInfo): ColumnInfo | undefined {
+  const pk = table.indexes.find((i) => i.primary && i.columns.length === 1);
+  return pk ? columnOf(table, pk.columns[0] as string) : undefined;
+}
+
+function primaryKeyColumns(table: TableInfo): readonly string[] {
+  return table.indexes.find((i) => i.primary)?.columns ?? [];
+}
+
+function foreignKeyColumn(table: TableInfo, target: TableInfo): ColumnInfo | undefined {
+  const fk = table.foreignKeys.find((f) => f.columns.length === 1 && sameName(f.references, target.name));
+  return fk ? columnOf(table, fk.columns[0] as string) : undefined;
+}
+
+function columnNamed(table: TableInfo, pattern: RegExp | readonly string[]): ColumnInfo | undefined {
+  if (Array.isArray(pattern)) {
+    for (const name of pattern) {
+      const found = table.columns.find((c) => words(c.name) === name);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  return table.columns.find((c) => (pattern as RegExp).test(words(c.name)));
+}
+
+/** A user's or a dependent's org column: a foreign key to the org table, else the name. */
+function orgColumnOf(table: TableInfo, org: TableInfo | null): ColumnInfo | undefined {
+  return (org ? foreignKeyColumn(table, org) : undefined) ?? columnNamed(table, ORG_COLUMN);
+}
+
+function emailColumn(table: TableInfo): ColumnInfo | undefined {
+  return columnNamed(table, ['email', 'email_address', 'primary_email', 'user_email']) ?? columnNamed(table, EMAIL);
+}
+
+function required(column: ColumnInfo): boolean {
+  return !column.nullable && !column.hasDefault && !column.generated;
+}
+
+function keyTypeOf(family: TypeFamily): KeyType | null {
+  switch (family) {
+    case 'text':
+    case 'other':
+      return 'text';
+    case 'uuid':
+    case 'integer':
+    case 'bigint':
+      return family;
+    default:
+      return null;
+  }
+}
+
+const GROUPS: readonly (readonly TypeFamily[])[] = [
+  ['text', 'uuid', 'other'],
+  ['integer', 'bigint', 'numeric'],
+];
+
+/** Two columns can hold the same ids. */
+function sameGroup(a: TypeFamily, b: TypeFamily): boolean {
+  return a === b || GROUPS.some((g) => g.includes(a) && g.includes(b));
+}
+
+const COPYABLE: readonly (readonly TypeFamily[])[] = [
+  ['integer', 'bigint', 'numeric'],
+  ['boolean', 'integer'],
+  ['timestamp', 'timestamptz', 'date'],
+  ['json', 'jsonb'],
+  ['text', 'uuid'],
+];
+
+/** A value of `from` can be written to `to` as it is (text and unknown types take anything, as SQLite does). */
+function copyable(from: TypeFamily, to: TypeFamily): boolean {
+  if (from === to || ['text', 'other'].includes(to) || from === 'other') return true;
+  return COPYABLE.some((g) => g.includes(from) && g.includes(to));
+}
+
+const isJson = (c: ColumnInfo) => c.family === 'json' || c.family === 'jsonb';
+const isText = (c: ColumnInfo) => c.family === 'text' || c.family === 'other';
+
+// ---------------------------------------------------------------- writing the draft
+
+type Obj = { [key: string]: JsonValue };
+
+const LEGACY_CODEC = 'legacy';
+const TARGET_CODEC = 'target';
+
+class Drafter {
+  readonly #comments = new JsonComments();
+  readonly #todos: DraftTodo[] = [];
+  #secrets = 0;
+  #keyType: KeyType = 'text';
+
+  constructor(
+    readonly layout: Layout,
+    readonly defaultSchema: string,
+  ) {}
+
+  draft(options: DraftOptions): MapDraft {
+    const map: Obj = { version: 1 };
+    map.legacy = this.#legacy();
+    map.target = this.#target();
+    map.dependents = this.#dependents();
+    if (this.#secrets > 0) map.codecs = this.#codecs();
+    const text = printCommentedJson(map, this.#comments, this.#header(options));
+    return Object.freeze({ text, map, todos: Object.freeze([...this.#todos]) });
+  }
+
+  #note(path: JsonPath, text: string): void {
+    this.#comments.add(path, text);
+  }
+
+  #todo(path: JsonPath, text: string): void {
+    this.#comments.add(path, `TODO: ${text}`);
+    this.#todos.push(Object.freeze({ path: path.join('.'), message: text }));
+  }
+
+  #header(options: DraftOptions): string[] {
+    const { tables, ignored } = this.layout;
+    const todos = this.#todos.length;
+    return [
+      `orgshift schema map, drafted by \`orgshift schema init\`${options.source ? ` from ${options.source}` : ''}`,
+      `(${tables.length} table${tables.length === 1 ? '' : 's'} read${ignored.length > 0 ? `; bookkeeping tables ignored: ${ignored.map((t) => this.#label(t.name)).join(', ')}` : ''}).`,
+      'Every choice below is a guess from names, types and constraints (no rows were read),',
+      'explained by the comment above it.',
+      todos > 0
+        ? `Resolve the ${todos} TODO${todos === 1 ? '' : 's'}, then run \`orgshift schema check\` against the database.`
+        : 'Check the guesses, then run `orgshift schema check` against the database.',
+      'For completion in an editor: `orgshift schema json-schema > schema-map.schema.json`,',
+      'then add "$schema": "./schema-map.schema.json" below.',
+    ];
+  }
+
+  /** For comments: unqualified in the default schema. */
+  #label(name: QualifiedName): string {
+    return name.schema === null || name.schema === this.defaultSchema ? name.name : labelOf(name);
+  }
+
+  /** A table as the map names it: unqualified in the default schema. */
+  #name(table: TableInfo): JsonValue {
+    const { schema, name } = table.name;
+    if (schema === null || schema === this.defaultSchema) {
+      return name.includes('.') ? { schema: schema ?? this.defaultSchema, name } : name;
+    }
+    return schema.includes('.') || name.includes('.') ? { schema, name } : `${schema}.${name}`;
+  }
+
+  // ---- legacy
+
+  #legacy(): Obj {
+    const { legacy } = this.layout;
+    const table = legacy.table;
+    const refs = legacy.dependents.map((d) => this.#label(d.table.name));
+    this.#note(
+      ['legacy'],
+      `looks like the legacy users table: ${legacy.email ? `has an email column (${legacy.email.name})` : 'has no email column but a users-like name'} and ${refs.length} table${refs.length === 1 ? '' : 's'} reference${refs.length === 1 ? 's' : ''} it${refs.length > 0 ? ` (${refs.join(', ')})` : ''}.`,
+    );
+    if (legacy.others.length > 0) {
+      this.#note(['legacy'], `Also considered: ${legacy.others.map((t) => this.#label(t.name)).join(', ')}.`);
+    }
+    return { table: this.#name(table), key: this.#key(), marker: this.#marker() };
+  }
+
+  #key(): Obj {
+    const { legacy, org, user } = this.layout;
+    const column = legacy.key.column;
+    const path = ['legacy', 'key'];
+    this.#note(path, legacy.key.why);
+    if (!hasIndexOn(legacy.table, [column.name])) {
+      this.#todo(path, `${this.#label(legacy.table.name)}.${column.name} has no index: every read looks a user up by it (schema check prints the statement)`);
+    }
+    let type = keyTypeOf(column.family);
+    if (type === null) {
+      this.#todo(path, `${column.name} has type ${column.type}, which is not a key type orgshift knows (text, uuid, integer, bigint)`);
+      type = 'text';
+    }
+    // Text keys must be UUIDs when they become uuid ids: the user id (moved) or the personal org's id.
+    const filled = [user, org && !ownerColumnOf(org) ? org : null].flatMap((t) => {
+      const id = t ? primaryKeyColumn(t) : undefined;
+      return t && id?.family === 'uuid' ? [`${this.#label(t.name)}.${id.name}`] : [];
+    });
+    if (type === 'text' && filled.length > 0) {
+      type = 'uuid';
+      this.#todo(
+        path,
+        `${column.name} is ${column.type} but becomes uuid ids (${filled.join(', ')}), so keys are taken for UUIDs:\ncheck that every key is one ("uuid" refuses any other id before any I/O).`,
+      );
+    }
+    this.#keyType = type;
+    return { column: column.name, type };
+  }
+
+  #marker(): Obj {
+    const { legacy, inPlace } = this.layout;
+    const path = ['legacy', 'marker'];
+    const candidates = legacy.table.columns.filter((c) => MIGRATED.test(words(c.name)));
+    for (const column of candidates) {
+      const name = words(column.name);
+      if (column.family === 'boolean' || (column.family === 'integer' && /^(is|already|has)_/.test(name))) {
+        this.#note(path, `${column.name} is a ${column.type} "migrated" flag: false or NULL means pending.`);
+        return { type: 'boolean', column: column.name };
+      }
+      if (['timestamp', 'timestamptz', 'date'].includes(column.family) || (isText(column) && TIME_NAME.test(name))) {
+        this.#note(path, `${column.name} (${column.type}) is a "migrated" time: NULL means pending.`);
+        return { type: 'timestamp', column: column.name };
+      }
+    }
+    const current = inPlace ? orgColumnOf(legacy.table, this.layout.org) : undefined;
+    this.#todo(
+      path,
+      [
+        'no migrated marker column found, so "derived" is drafted: a user counts as migrated once its target rows exist',
+        inPlace ? `(in place: once ${current?.name ?? 'its org column'} is set).` : '(moved: once its user row exists).',
+        'Or keep a marker on the legacy row, which makes "pending" one indexed scan:',
+        '{ "type": "timestamp", "column": "migrated_at", "add": true } lets `orgshift db migrate` add the column;',
+        'a boolean works the same way ({ "type": "boolean", … }).',
+      ].join('\n'),
+    );
+    if (current && !current.nullable) {
+      this.#todo(path, `${current.name} is NOT NULL, but a derived marker in place needs it NULL until a user is migrated: use a marker column`);
+    }
+    return { type: 'derived' };
+  }
+
+  // ---- target
+
+  #target(): Obj {
+    const { inPlace, legacy } = this.layout;
+    this.#note(
+      ['target', 'shape'],
+      inPlace
+        ? `in place: ${this.#label(legacy.table.name)} has an org column, so it is the user table; migration adds the personal org and the owner membership.`
+        : `moved: ${this.#label(legacy.table.name)} has no org column, so each legacy row becomes a new user row.`,
+    );
+    return {
+      shape: inPlace ? 'in-place' : 'moved',
+      org: this.#org(),
+      user: this.#user(),
+      membership: this.#membership(),
+    };
+  }
+
+  #org(): Obj {
+    const path = ['target', 'org'];
+    const org = this.layout.org;
+    if (org === null) {
+      this.#todo(path, 'no org table found (org, orgs, organization(s), team(s), workspace(s)): create one or name yours');
+      return { table: 'orgs', id: { column: 'id', generate: 'user-key' }, name: 'name' };
+    }
+    const spec: Obj = { table: this.#name(org) };
+    const owner = ownerColumnOf(org);
+    const idColumn = primaryKeyColumn(org);
+    spec.id = this.#orgId(org, idColumn, owner);
+    const nameColumn = columnNamed(org, ['name', 'display_name', 'title']);
+    if (nameColumn) spec.name = nameColumn.name;
+    const kind = this.#orgKind(org);
+    if (kind) spec.kind = kind;
+    if (owner) {
+      spec.owner = owner.name;
+      this.#note([...path, 'owner'], `${owner.name} holds the personal org's owner (the user key).`);
+      if (!hasIndexOn(org, [owner.name], true)) {
+        this.#todo(
+          [...path, 'owner'],
+          `${this.#label(org.name)}.${owner.name} has no unique index: orgshift finds a user's personal org by it, so one user may own one org through it (schema check prints the statement)`,
+        );
+      }
+    }
+    const structural = [idColumn?.name ?? 'id', kind ? String((kind as Obj).column) : '', owner?.name ?? ''];
+    spec.fields = this.#fields([...path, 'fields'], org, structural, { orgName: nameColumn });
+    return spec;
+  }
+
+  #orgId(org: TableInfo, idColumn: ColumnInfo | undefined, owner: ColumnInfo | undefined): Obj {
+    const path = ['target', 'org', 'id'];
+    if (idColumn === undefined) {
+      this.#todo(path, `${this.#label(org.name)} has no single-column primary key: name its id column`);
+      return { column: 'id', generate: 'user-key' };
+    }
+    const holdsKey = KEY_FAMILIES[this.#keyType].includes(idColumn.family);
+    if (owner !== undefined) {
+      if (idColumn.family === 'uuid') return this.#withNote(path, 'a new UUID per personal org (the org has an owner column)', { column: idColumn.name, generate: 'uuid' });
+      if (isText(idColumn)) {
+        return this.#withNote(path, 'a new random text id per personal org (the org has an owner column; "prefix" may add one)', {
+          column: idColumn.name,
+          generate: 'random-text',
+        });
+      }
+    }
+    if (holdsKey) return this.#withNote(path, "a personal org's id is its owner's user key", { column: idColumn.name, generate: 'user-key' });
+    this.#todo(
+      path,
+      `${idColumn.name} is ${idColumn.type}: it cannot hold the user key and orgshift cannot generate it (uuid, random-text); change its type or the key's`,
+    );
+    return { column: idColumn.name, generate: 'user-key' };
+  }
+
+  #orgKind(org: TableInfo): Obj | null {
+    const path = ['target', 'org', 'kind'];
+    const flag = columnNamed(org, ['is_personal', 'personal']);
+    if (flag && (flag.family === 'boolean' || flag.family === 'integer')) {
+      return this.#withNote(path, `${flag.name} marks personal orgs.`, { column: flag.name, personal: true, team: false });
+    }
+    const kind = columnNamed(org, ['kind', 'type', 'org_type', 'organization_type', 'account_type']);
+    if (kind && isText(kind)) {
+      this.#todo(path, `check the values your app stores in ${kind.name} for personal and team orgs`);
+      return { column: kind.name, personal: 'personal', team: 'team' };
+    }
+    return null;
+  }
+
+  #user(): Obj {
+    const path = ['target', 'user'];
+    const { inPlace, legacy, org } = this.layout;
+    if (inPlace) {
+      const current = orgColumnOf(legacy.table, org);
+      const spec: Obj = { currentOrg: current?.name ?? 'current_org_id' };
+      if (current === undefined) this.#todo([...path, 'currentOrg'], `name the column of ${this.#label(legacy.table.name)} that holds the user's current org`);
+      this.#shownColumns(spec, legacy.table);
+      return spec;
+    }
+    const user = this.layout.user;
+    if (user === null) {
+      this.#todo(path, 'no target user table found (user, users, or the table the membership references): create one or name yours');
+      return { table: 'org_users', id: 'id', currentOrg: 'current_org_id' };
+    }
+    const spec: Obj = { table: this.#name(user) };
+    const id = primaryKeyColumn(user);
+    spec.id = id?.name ?? 'id';
+    if (id === undefined) this.#todo([...path, 'id'], `${this.#label(user.name)} has no single-column primary key: name its id column`);
+    const current = orgColumnOf(user, org);
+    spec.currentOrg = current?.name ?? 'current_org_id';
+    if (current === undefined) this.#todo([...path, 'currentOrg'], `name the column of ${this.#label(user.name)} that holds the user's current org`);
+    this.#shownColumns(spec, user);
+    const migratedAt = user.columns.find((c) => MIGRATED.test(words(c.name)) && (['timestamp', 'timestamptz'].includes(c.family) || (isText(c) && TIME_NAME.test(words(c.name)))));
+    if (migratedAt) spec.migratedAt = migratedAt.name;
+    const structural = [spec.id as string, spec.currentOrg as string, migratedAt?.name ?? ''];
+    spec.fields = this.#fields([...path, 'fields'], user, structural, {});
+    return spec;
+  }
+
+  #shownColumns(spec: Obj, table: TableInfo): void {
+    const email = emailColumn(table);
+    if (email) spec.email = email.name;
+    const display = columnNamed(table, ['display_name', 'name', 'full_name', 'username', 'user_name']);
+    if (display) spec.displayName = display.name;
+  }
+
+  #membership(): Obj {
+    const path = ['target', 'membership'];
+    const { membership, org, inPlace, legacy } = this.layout;
+    if (membership === null) {
+      this.#todo(path, 'no membership table found (org_member(s), membership(s), …): create one or name yours');
+      return { table: 'org_members', org: 'org_id', user: 'user_id', role: { column: 'role', owner: 'owner' } };
+    }
+    const userTable = inPlace ? legacy.table : this.layout.user;
+    const spec: Obj = { table: this.#name(membership) };
+    const orgColumn = (org ? foreignKeyColumn(membership, org) : undefined) ?? columnNamed(membership, /^(org|organization|organisation|team|workspace)_id$/);
+    const userColumn = (userTable ? foreignKeyColumn(membership, userTable) : undefined) ?? columnNamed(membership, MEMBER_USER_COLUMN);
+    spec.org = orgColumn?.name ?? 'org_id';
+    if (orgColumn === undefined) this.#todo([...path, 'org'], `name the column of ${this.#label(membership.name)} that holds the org`);
+    spec.user = userColumn?.name ?? 'user_id';
+    if (userColumn === undefined) this.#todo([...path, 'user'], `name the column of ${this.#label(membership.name)} that holds the user`);
+    const id = this.#membershipId(membership, [spec.org as string, spec.user as string]);
+    if (id) spec.id = id;
+    spec.role = this.#role(membership);
+    const status = this.#status(membership);
+    if (status) spec.status = status;
+    const role = spec.role as Obj;
+    const structural = [spec.org as string, spec.user as string, String(role.column), id ? String(id.column) : '', status ? String(status.column) : ''];
+    spec.fields = this.#fields([...path, 'fields'], membership, structural, {});
+    return spec;
+  }
+
+  #membershipId(membership: TableInfo, taken: readonly string[]): Obj | null {
+    const id = primaryKeyColumn(membership);
+    if (id === undefined || taken.includes(id.name) || !required(id)) return null;
+    const path = ['target', 'membership', 'id'];
+    if (id.family === 'uuid') return this.#withNote(path, `${id.name} has no default: orgshift generates a UUID`, { column: id.name, generate: 'uuid' });
+    if (isText(id)) return this.#withNote(path, `${id.name} has no default: orgshift generates a random text id`, { column: id.name, generate: 'random-text' });
+    this.#todo(path, `${id.name} is ${id.type} without a default: give it one (orgshift generates only uuid and text ids)`);
+    return { column: id.name, generate: 'uuid' };
+  }
+
+  #role(membership: TableInfo): Obj {
+    const path = ['target', 'membership', 'role'];
+    const roles = this.layout.roles;
+    const viaTable = roles ? (foreignKeyColumn(membership, roles) ?? columnNamed(membership, ['role_id'])) : undefined;
+    if (roles && viaTable) {
+      const name = columnNamed(roles, ['name', 'role_name', 'key', 'slug']);
+      const rank = columnNamed(roles, ['rank', 'level', 'priority']);
+      const spec: Obj = { table: this.#name(roles), column: viaTable.name, id: primaryKeyColumn(roles)?.name ?? 'id', name: name?.name ?? 'name' };
+      if (rank) spec.rank = rank.name;
+      spec.owner = 'owner';
+      this.#note(path, `roles in ${this.#label(roles.name)}; orgshift checks at start that a role named "owner" exists.`);
+      if (name === undefined) this.#todo([...path, 'name'], `name the column of ${this.#label(roles.name)} that holds a role's name`);
+      return spec;
+    }
+    const column = columnNamed(membership, ['role', 'role_name', 'member_role', 'membership_role']);
+    if (column) {
+      this.#todo(path, `the role is a string in ${column.name}: check the value your app stores for an org's owner`);
+      return { column: column.name, owner: 'owner' };
+    }
+    this.#todo(path, `no role column found in ${this.#label(membership.name)}: name it (a string, or a key of a roles table)`);
+    return { column: 'role', owner: 'owner' };
+  }
+
+  #status(membership: TableInfo): Obj | null {
+    const path = ['target', 'membership', 'status'];
+    const flag = columnNamed(membership, ['is_active', 'active']);
+    if (flag && flag.family === 'boolean') return this.#withNote(path, `${flag.name} marks active members.`, { column: flag.name, active: true });
+    const status = columnNamed(membership, ['status', 'state']);
+    if (status === undefined) return null;
+    this.#todo(path, `check the value your app stores in ${status.name} for an active member`);
+    return { column: status.name, active: 'active' };
+  }
+
+  // ---- fields
+
+  #fields(path: JsonPath, target: TableInfo, structural: readonly string[], roles: { readonly orgName?: ColumnInfo }): Obj {
+    const fields: Obj = {};
+    const legacy = this.layout.legacy.table;
+    const marker = legacy.columns.filter((c) => MIGRATED.test(words(c.name))).map((c) => c.name);
+    const sources = legacy.columns.filter((c) => !marker.includes(c.name));
+    const legacyJson = sources.filter(isJson);
+    const display = columnNamed(legacy, ['display_name', 'name', 'full_name', 'username', 'user_name']);
+    const email = this.layout.legacy.email;
+    const fallback = [display?.name, email?.name, 'key'].filter((n): n is string => n !== undefined && !/[{}|]/.test(n)).join('|');
+    for (const column of target.columns) {
+      if (structural.includes(column.name) || column.generated) continue;
+      const at = [...path, column.name];
+      const same = sources.find((s) => s.name === column.name) ?? sources.find((s) => words(s.name) === words(column.name));
+      if (SECRET.test(words(column.name)) && isText(column)) {
+        const secret = sources.find((s) => stripSecret(s.name) === stripSecret(column.name) && isText(s));
+        if (secret) {
+          fields[column.name] = { secret: secret.name, from: LEGACY_CODEC, to: TARGET_CODEC };
+          this.#note(at, `a secret: decoded from ${secret.name} with the "${LEGACY_CODEC}" codec, re-encoded with "${TARGET_CODEC}" (see codecs).`);
+          this.#secrets += 1;
+          continue;
+        }
+      }
+      if (column === roles.orgName) {
+        const unique = hasIndexOn(target, [column.name], true);
+        fields[column.name] = { template: unique ? '{key} (personal)' : `{${fallback}} (personal)` };
+        this.#note(at, unique ? `${column.name} is unique: the user key keeps personal org names apart.` : `the personal org's name, from the user's name or email.`);
+        continue;
+      }
+      if (words(column.name) === 'slug' && isText(column)) {
+        const unique = hasIndexOn(target, [column.name], true);
+        fields[column.name] = unique ? { slug: `{${fallback}}`, unique: true } : { slug: `{${fallback}}` };
+        this.#note(at, `a URL slug of the user's name or email${unique ? '; unique, so a suffix from the user key keeps it apart' : ''}.`);
+        continue;
+      }
+      if (same && copyable(same.family, column.family)) {
+        fields[column.name] = { column: same.name };
+        continue;
+      }
+      if (same) this.#note(at, `not mapped: ${this.#label(legacy.name)}.${same.name} is ${same.type}, ${column.name} is ${column.type}.`);
+      if (!same && email && EMAIL.test(words(column.name)) && isText(column)) {
+        fields[column.name] = { column: email.name };
+        this.#note(at, `the user's email (${email.name}).`);
+        continue;
+      }
+      const json = legacyJson.length === 1 ? legacyJson[0] : undefined;
+      if (isJson(column) && json) {
+        fields[column.name] = { json: json.name };
+        this.#todo(at, `all of ${json.name} is copied: narrow it with "pick" or "omit" (a list of keys), or remove this field`);
+        continue;
+      }
+      if (!required(column)) continue;
+      if (['timestamp', 'timestamptz'].includes(column.family) && /(created|updated|inserted)_(at|on)$/.test(words(column.name))) {
+        fields[column.name] = { now: true };
+        this.#note(at, 'NOT NULL without a default: the migration time.');
+        continue;
+      }
+      fields[column.name] = { const: null };
+      this.#todo(at, `${this.#label(target.name)}.${column.name} (${column.type}) is NOT NULL without a default: give it a value (column, json, const, template…)`);
+    }
+    return fields;
+  }
+
+  // ---- dependents
+
+  #dependents(): JsonValue[] {
+    const { legacy, org } = this.layout;
+    const taken = new Set<TableInfo>(legacy.dependents.map((d) => d.table));
+    return legacy.dependents.map((d, i) => {
+      const path = ['dependents', i];
+      const spec: Obj = { table: this.#name(d.table), userKey: d.references === legacy.key.column.name ? { column: d.column.name } : { column: d.column.name, references: d.references } };
+      const notes = [`references ${this.#label(legacy.table.name)}.${d.references} ${d.how}.`];
+      if (!hasIndexOn(d.table, [d.column.name])) notes.push(`${d.column.name} has no index: schema check prints the statement that adds one.`);
+      this.#note(path, notes.join(' '));
+      const orgColumn = orgColumnOf(d.table, org);
+      if (orgColumn) {
+        spec.org = { column: orgColumn.name };
+        return spec;
+      }
+      const copy = this.#copyTable(d.table, taken);
+      if (copy) {
+        taken.add(copy);
+        spec.copyTo = this.#copyTo([...path, 'copyTo'], d.table, copy);
+        return spec;
+      }
+      const camel = /[A-Z]/.test(d.column.name);
+      spec.org = { column: camel ? 'organizationId' : 'org_id', add: true };
+      this.#todo(
+        [...path, 'org'],
+        `${this.#label(d.table.name)} has no org column: with "add": true, \`orgshift db migrate\` adds it; or copy its rows into another table ("copyTo"), or drop this dependent`,
+      );
+      return spec;
+    });
+  }
+
+  /** A table named like the dependent plus a suffix, with an org column: where its rows get copied. */
+  #copyTable(dependent: TableInfo, taken: ReadonlySet<TableInfo>): TableInfo | undefined {
+    const { legacy, org, membership, roles, user } = this.layout;
+    const prefix = `${words(dependent.name.name)}_`;
+    return this.layout.tables.find(
+      (t) =>
+        !taken.has(t) &&
+        ![legacy.table, org, membership, roles, user].includes(t) &&
+        words(t.name.name).startsWith(prefix) &&
+        orgColumnOf(t, org) !== undefined,
+    );
+  }
+
+  #copyTo(path: JsonPath, dependent: TableInfo, copy: TableInfo): Obj {
+    const { org, user, legacy } = this.layout;
+    const orgColumn = orgColumnOf(copy, org);
+    const columns: Obj = {};
+    for (const column of copy.columns) {
+      if (column.generated) continue;
+      const userTable = user ?? legacy.table;
+      if (column === orgColumn) columns[column.name] = { orgId: true };
+      else if (foreignKeyColumn(copy, userTable) === column || MEMBER_USER_COLUMN.test(words(column.name))) columns[column.name] = { userKey: true };
+      else if (columnOf(dependent, column.name)) columns[column.name] = { column: column.name };
+      else if (required(column)) {
+        columns[column.name] = { const: null };
+        this.#todo([...path, 'columns', column.name], `NOT NULL without a default: give it a value`);
+      }
+    }
+    const spec: Obj = { table: this.#name(copy), columns };
+    const pk = primaryKeyColumns(copy);
+    if (pk.length > 0 && pk.every((c) => c in columns)) spec.conflict = [...pk];
+    this.#todo(path, `${this.#label(dependent.name)} has no org column but ${this.#label(copy.name)} looks like its copy with one: check the copied columns`);
+    return spec;
+  }
+
+  // ---- codecs
+
+  #codecs(): Obj {
+    this.#todo(
+      ['codecs'],
+      [
+        `choose how the ${this.#secrets} secret field${this.#secrets === 1 ? ' is' : 's are'} stored: "${LEGACY_CODEC}" must read today's values`,
+        '(aes-256-gcm, fernet with its derive/wrap options, or plaintext), "target" writes the new ones.',
+        'Key material comes from environment variables only, never from this file.',
+      ].join('\n'),
+    );
+    return {
+      [LEGACY_CODEC]: { codec: 'plaintext' },
+      [TARGET_CODEC]: { codec: 'aes-256-gcm', key: { env: 'ORGSHIFT_SECRET_KEY' } },
+    };
+  }
+
+  #withNote(path: JsonPath, text: string, value: Obj): Obj {
+    this.#note(path, text);
+    return value;
+  }
+}
+
+function ownerColumnOf(org: TableInfo): ColumnInfo | undefined {
+  return columnNamed(org, ['owner_id', 'owner_user_id', 'owner', 'created_by', 'created_by_id', 'creator_id']);
+}
+
+/** `_llm_api_key`, `api_key_enc`, `apiKeyEncrypted` → `llm_api_key`, `api_key`, `api_key`. */
+function stripSecret(name: string): string {
+  return words(name).replace(/_(enc|encrypted|cipher|ciphertext)$/, '');
+}
