@@ -47,7 +47,8 @@ function printValue(value: JsonValue, path: JsonPath, depth: number, comments: J
   if (entries.length === 0) return `${open}${close}`;
   const item = ([key, v]: [string | number, JsonValue], d: number) =>
     `${typeof key === 'number' ? '' : `${JSON.stringify(key)}: `}${printValue(v, [...path, key], d, comments)}`;
-  const inline = `${open} ${entries.map((e) => item(e, 0)).join(', ')} ${close}`;
+  const items = entries.map((e) => item(e, 0)).join(', ');
+  const inline = Array.isArray(value) ? `[${items}]` : `{ ${items} }`;
   const nestedComments = entries.some(([key]) => comments.within([...path, key]));
   if (!nestedComments && !inline.includes('\n') && inline.length + depth * 2 <= INLINE_WIDTH) return inline;
   const pad = '  '.repeat(depth + 1);
@@ -61,7 +62,8 @@ function printValue(value: JsonValue, path: JsonPath, depth: number, comments: J
 /** One comment, one `//` line per line of text; control characters (from odd identifiers) cannot end it early. */
 function commentLines(text: string, pad: string): string[] {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is replaced
-  return text.split('\n').map((line) => `${pad}// ${line.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, '?')}`.trimEnd());
+  const controls = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+  return text.split('\n').map((line) => `${pad}// ${line.replace(controls, '?')}`.trimEnd());
 }
 
 function keyOf(path: JsonPath): string {

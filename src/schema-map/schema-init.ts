@@ -105,7 +105,18 @@ const BOOKKEEPING: readonly RegExp[] = [
   /^django_migrations$/i,
 ];
 
-const ORG_TABLES = ['org', 'orgs', 'organization', 'organizations', 'organisation', 'organisations', 'team', 'teams', 'workspace', 'workspaces'];
+const ORG_TABLES = [
+  'org',
+  'orgs',
+  'organization',
+  'organizations',
+  'organisation',
+  'organisations',
+  'team',
+  'teams',
+  'workspace',
+  'workspaces',
+];
 const MEMBERSHIP_TABLES = [
   'org_member',
   'org_members',
@@ -130,10 +141,20 @@ const MEMBERSHIP_TABLES = [
 ];
 const ROLE_TABLES = ['role', 'roles', 'org_role', 'org_roles'];
 const USER_TABLES = ['user', 'users', 'account', 'accounts'];
-const LEGACY_TABLES = ['user_settings', 'users', 'accounts', 'legacy_users', 'user', 'account', 'user_profiles', 'profiles'];
+const LEGACY_TABLES = [
+  'user_settings',
+  'users',
+  'accounts',
+  'legacy_users',
+  'user',
+  'account',
+  'user_profiles',
+  'profiles',
+];
 
 const EMAIL = /(^|_)e_?mail(_address)?$/;
-const ORG_COLUMN = /^(current_|active_|default_|selected_|personal_)?(org|organization|organisation|team|workspace)_id$/;
+const ORG_COLUMN =
+  /^(current_|active_|default_|selected_|personal_)?(org|organization|organisation|team|workspace)_id$/;
 const MEMBER_USER_COLUMN = /^(user|member|account)_id$/;
 const USER_KEY_LIKE = /(^|_)user_(id|uuid|key)$/;
 const SECRET = /(^|_)(api_?key|secret|token|password|private_key)(_|$)/;
@@ -179,7 +200,9 @@ function analyse(all: readonly TableInfo[]): Layout {
   const ignored = all.filter((t) => BOOKKEEPING.some((re) => re.test(t.name.name)));
   const tables = all.filter((t) => !ignored.includes(t));
   if (tables.length === 0) {
-    throw new NothingToDraftError('the database has no tables (besides bookkeeping ones): there is nothing to draft a map from');
+    throw new NothingToDraftError(
+      'the database has no tables (besides bookkeeping ones): there is nothing to draft a map from',
+    );
   }
   const roles = byName(tables, ROLE_TABLES, []);
   const org = byName(tables, ORG_TABLES, [roles]);
@@ -200,15 +223,27 @@ function analyse(all: readonly TableInfo[]): Layout {
 }
 
 /** The table whose name is earliest in `names` (then the most referenced), among those not taken. */
-function byName(tables: readonly TableInfo[], names: readonly string[], taken: readonly (TableInfo | null)[]): TableInfo | null {
+function byName(
+  tables: readonly TableInfo[],
+  names: readonly string[],
+  taken: readonly (TableInfo | null)[],
+): TableInfo | null {
   const found = tables
     .filter((t) => !taken.includes(t) && names.includes(words(t.name.name)))
-    .sort((a, b) => names.indexOf(words(a.name.name)) - names.indexOf(words(b.name.name)) || referenceCount(tables, b) - referenceCount(tables, a));
+    .sort(
+      (a, b) =>
+        names.indexOf(words(a.name.name)) - names.indexOf(words(b.name.name)) ||
+        referenceCount(tables, b) - referenceCount(tables, a),
+    );
   return found[0] ?? null;
 }
 
 /** No membership-like name: a table with foreign keys to the org table and to one other table. */
-function membershipByShape(tables: readonly TableInfo[], org: TableInfo | null, taken: readonly (TableInfo | null)[]): TableInfo | null {
+function membershipByShape(
+  tables: readonly TableInfo[],
+  org: TableInfo | null,
+  taken: readonly (TableInfo | null)[],
+): TableInfo | null {
   if (org === null) return null;
   return (
     tables.find(
@@ -221,7 +256,11 @@ function membershipByShape(tables: readonly TableInfo[], org: TableInfo | null, 
   );
 }
 
-function targetUserTable(tables: readonly TableInfo[], membership: TableInfo | null, taken: readonly (TableInfo | null)[]): TableInfo | null {
+function targetUserTable(
+  tables: readonly TableInfo[],
+  membership: TableInfo | null,
+  taken: readonly (TableInfo | null)[],
+): TableInfo | null {
   if (membership !== null) {
     for (const fk of membership.foreignKeys) {
       const column = fk.columns[0];
@@ -233,9 +272,16 @@ function targetUserTable(tables: readonly TableInfo[], membership: TableInfo | n
   return byName(tables, USER_TABLES, taken);
 }
 
-function pickLegacy(tables: readonly TableInfo[], targets: readonly (TableInfo | null)[], targetUser: TableInfo | null): LegacyPick {
+function pickLegacy(
+  tables: readonly TableInfo[],
+  targets: readonly (TableInfo | null)[],
+  targetUser: TableInfo | null,
+): LegacyPick {
   const candidates = tables.filter((t) => !targets.includes(t) && t.columns.some((c) => EMAIL.test(words(c.name))));
-  const pool = candidates.length > 0 ? candidates : tables.filter((t) => !targets.includes(t) && LEGACY_TABLES.includes(words(t.name.name)));
+  const pool =
+    candidates.length > 0
+      ? candidates
+      : tables.filter((t) => !targets.includes(t) && LEGACY_TABLES.includes(words(t.name.name)));
   const scored = pool.flatMap((table) => {
     const key = pickKey(table);
     if (key === null) return [];
@@ -265,10 +311,14 @@ function pickLegacy(tables: readonly TableInfo[], targets: readonly (TableInfo |
 function pickKey(table: TableInfo): KeyPick | null {
   const pk = primaryKeyColumn(table);
   const userIds = table.columns.filter((c) => USER_KEY_LIKE.test(words(c.name)) && keyTypeOf(c.family) !== null);
-  const indexed = userIds.find((c) => hasIndexOn(table, [c.name], true)) ?? userIds.find((c) => hasIndexOn(table, [c.name]));
+  const indexed =
+    userIds.find((c) => hasIndexOn(table, [c.name], true)) ?? userIds.find((c) => hasIndexOn(table, [c.name]));
   const surrogate = pk === undefined || pk.generated || keyTypeOf(pk.family) === null;
   if (indexed && surrogate) {
-    return { column: indexed, why: `${indexed.name} is an indexed user id${pk ? ` (the primary key ${pk.name} looks like a surrogate)` : ''}.` };
+    return {
+      column: indexed,
+      why: `${indexed.name} is an indexed user id${pk ? ` (the primary key ${pk.name} looks like a surrogate)` : ''}.`,
+    };
   }
   if (pk && keyTypeOf(pk.family) !== null) return { column: pk, why: `${pk.name} is the primary key.` };
   const first = userIds[0];
@@ -290,7 +340,9 @@ function dependentsOf(
   const picks: DependentPick[] = [];
   for (const table of tables) {
     if (table === legacy || excluded.includes(table)) continue;
-    const byForeignKey = table.foreignKeys.find((fk) => fk.columns.length === 1 && sameName(fk.references, legacy.name));
+    const byForeignKey = table.foreignKeys.find(
+      (fk) => fk.columns.length === 1 && sameName(fk.references, legacy.name),
+    );
     const fkColumn = byForeignKey ? columnOf(table, byForeignKey.columns[0] as string) : undefined;
     if (byForeignKey && fkColumn) {
       const references = byForeignKey.referencedColumns[0] ?? key.name;
@@ -487,11 +539,17 @@ class Drafter {
     const path = ['legacy', 'key'];
     this.#note(path, legacy.key.why);
     if (!hasIndexOn(legacy.table, [column.name])) {
-      this.#todo(path, `${this.#label(legacy.table.name)}.${column.name} has no index: every read looks a user up by it (schema check prints the statement)`);
+      this.#todo(
+        path,
+        `${this.#label(legacy.table.name)}.${column.name} has no index: every read looks a user up by it (schema check prints the statement)`,
+      );
     }
     let type = keyTypeOf(column.family);
     if (type === null) {
-      this.#todo(path, `${column.name} has type ${column.type}, which is not a key type orgshift knows (text, uuid, integer, bigint)`);
+      this.#todo(
+        path,
+        `${column.name} has type ${column.type}, which is not a key type orgshift knows (text, uuid, integer, bigint)`,
+      );
       type = 'text';
     }
     // Text keys must be UUIDs when they become uuid ids: the user id (moved) or the personal org's id.
@@ -530,14 +588,19 @@ class Drafter {
       path,
       [
         'no migrated marker column found, so "derived" is drafted: a user counts as migrated once its target rows exist',
-        inPlace ? `(in place: once ${current?.name ?? 'its org column'} is set).` : '(moved: once its user row exists).',
+        inPlace
+          ? `(in place: once ${current?.name ?? 'its org column'} is set).`
+          : '(moved: once its user row exists).',
         'Or keep a marker on the legacy row, which makes "pending" one indexed scan:',
         '{ "type": "timestamp", "column": "migrated_at", "add": true } lets `orgshift db migrate` add the column;',
         'a boolean works the same way ({ "type": "boolean", … }).',
       ].join('\n'),
     );
     if (current && !current.nullable) {
-      this.#todo(path, `${current.name} is NOT NULL, but a derived marker in place needs it NULL until a user is migrated: use a marker column`);
+      this.#todo(
+        path,
+        `${current.name} is NOT NULL, but a derived marker in place needs it NULL until a user is migrated: use a marker column`,
+      );
     }
     return { type: 'derived' };
   }
@@ -564,7 +627,10 @@ class Drafter {
     const path = ['target', 'org'];
     const org = this.layout.org;
     if (org === null) {
-      this.#todo(path, 'no org table found (org, orgs, organization(s), team(s), workspace(s)): create one or name yours');
+      this.#todo(
+        path,
+        'no org table found (org, orgs, organization(s), team(s), workspace(s)): create one or name yours',
+      );
       return { table: 'orgs', id: { column: 'id', generate: 'user-key' }, name: 'name' };
     }
     const spec: Obj = { table: this.#name(org) };
@@ -581,12 +647,13 @@ class Drafter {
       if (!hasIndexOn(org, [owner.name], true)) {
         this.#todo(
           [...path, 'owner'],
-          `${this.#label(org.name)}.${owner.name} has no unique index: orgshift finds a user's personal org by it, so one user may own one org through it (schema check prints the statement)`,
+          `${this.#label(org.name)}.${owner.name} has no unique index, which orgshift needs to find a user's personal org by it\n(schema check prints the statement; a user who owns several orgs needs another owner column)`,
         );
       }
     }
     const structural = [idColumn?.name ?? 'id', kind ? String((kind as Obj).column) : '', owner?.name ?? ''];
-    spec.fields = this.#fields([...path, 'fields'], org, structural, { orgName: nameColumn });
+    const fields = this.#fields([...path, 'fields'], org, structural, { orgName: nameColumn });
+    if (Object.keys(fields).length > 0) spec.fields = fields;
     return spec;
   }
 
@@ -598,15 +665,27 @@ class Drafter {
     }
     const holdsKey = KEY_FAMILIES[this.#keyType].includes(idColumn.family);
     if (owner !== undefined) {
-      if (idColumn.family === 'uuid') return this.#withNote(path, 'a new UUID per personal org (the org has an owner column)', { column: idColumn.name, generate: 'uuid' });
-      if (isText(idColumn)) {
-        return this.#withNote(path, 'a new random text id per personal org (the org has an owner column; "prefix" may add one)', {
+      if (idColumn.family === 'uuid')
+        return this.#withNote(path, 'a new UUID per personal org (the org has an owner column)', {
           column: idColumn.name,
-          generate: 'random-text',
+          generate: 'uuid',
         });
+      if (isText(idColumn)) {
+        return this.#withNote(
+          path,
+          'a new random text id per personal org (the org has an owner column; "prefix" may add one)',
+          {
+            column: idColumn.name,
+            generate: 'random-text',
+          },
+        );
       }
     }
-    if (holdsKey) return this.#withNote(path, "a personal org's id is its owner's user key", { column: idColumn.name, generate: 'user-key' });
+    if (holdsKey)
+      return this.#withNote(path, "a personal org's id is its owner's user key", {
+        column: idColumn.name,
+        generate: 'user-key',
+      });
     this.#todo(
       path,
       `${idColumn.name} is ${idColumn.type}: it cannot hold the user key and orgshift cannot generate it (uuid, random-text); change its type or the key's`,
@@ -618,7 +697,11 @@ class Drafter {
     const path = ['target', 'org', 'kind'];
     const flag = columnNamed(org, ['is_personal', 'personal']);
     if (flag && (flag.family === 'boolean' || flag.family === 'integer')) {
-      return this.#withNote(path, `${flag.name} marks personal orgs.`, { column: flag.name, personal: true, team: false });
+      return this.#withNote(path, `${flag.name} marks personal orgs.`, {
+        column: flag.name,
+        personal: true,
+        team: false,
+      });
     }
     const kind = columnNamed(org, ['kind', 'type', 'org_type', 'organization_type', 'account_type']);
     if (kind && isText(kind)) {
@@ -634,27 +717,44 @@ class Drafter {
     if (inPlace) {
       const current = orgColumnOf(legacy.table, org);
       const spec: Obj = { currentOrg: current?.name ?? 'current_org_id' };
-      if (current === undefined) this.#todo([...path, 'currentOrg'], `name the column of ${this.#label(legacy.table.name)} that holds the user's current org`);
+      if (current === undefined)
+        this.#todo(
+          [...path, 'currentOrg'],
+          `name the column of ${this.#label(legacy.table.name)} that holds the user's current org`,
+        );
       this.#shownColumns(spec, legacy.table);
       return spec;
     }
     const user = this.layout.user;
     if (user === null) {
-      this.#todo(path, 'no target user table found (user, users, or the table the membership references): create one or name yours');
+      this.#todo(
+        path,
+        'no target user table found (user, users, or the table the membership references): create one or name yours',
+      );
       return { table: 'org_users', id: 'id', currentOrg: 'current_org_id' };
     }
     const spec: Obj = { table: this.#name(user) };
     const id = primaryKeyColumn(user);
     spec.id = id?.name ?? 'id';
-    if (id === undefined) this.#todo([...path, 'id'], `${this.#label(user.name)} has no single-column primary key: name its id column`);
+    if (id === undefined)
+      this.#todo([...path, 'id'], `${this.#label(user.name)} has no single-column primary key: name its id column`);
     const current = orgColumnOf(user, org);
     spec.currentOrg = current?.name ?? 'current_org_id';
-    if (current === undefined) this.#todo([...path, 'currentOrg'], `name the column of ${this.#label(user.name)} that holds the user's current org`);
+    if (current === undefined)
+      this.#todo(
+        [...path, 'currentOrg'],
+        `name the column of ${this.#label(user.name)} that holds the user's current org`,
+      );
     this.#shownColumns(spec, user);
-    const migratedAt = user.columns.find((c) => MIGRATED.test(words(c.name)) && (['timestamp', 'timestamptz'].includes(c.family) || (isText(c) && TIME_NAME.test(words(c.name)))));
+    const migratedAt = user.columns.find(
+      (c) =>
+        MIGRATED.test(words(c.name)) &&
+        (['timestamp', 'timestamptz'].includes(c.family) || (isText(c) && TIME_NAME.test(words(c.name)))),
+    );
     if (migratedAt) spec.migratedAt = migratedAt.name;
     const structural = [spec.id as string, spec.currentOrg as string, migratedAt?.name ?? ''];
-    spec.fields = this.#fields([...path, 'fields'], user, structural, {});
+    const fields = this.#fields([...path, 'fields'], user, structural, {});
+    if (Object.keys(fields).length > 0) spec.fields = fields;
     return spec;
   }
 
@@ -674,30 +774,54 @@ class Drafter {
     }
     const userTable = inPlace ? legacy.table : this.layout.user;
     const spec: Obj = { table: this.#name(membership) };
-    const orgColumn = (org ? foreignKeyColumn(membership, org) : undefined) ?? columnNamed(membership, /^(org|organization|organisation|team|workspace)_id$/);
-    const userColumn = (userTable ? foreignKeyColumn(membership, userTable) : undefined) ?? columnNamed(membership, MEMBER_USER_COLUMN);
+    const orgColumn =
+      (org ? foreignKeyColumn(membership, org) : undefined) ??
+      columnNamed(membership, /^(org|organization|organisation|team|workspace)_id$/);
+    const userColumn =
+      (userTable ? foreignKeyColumn(membership, userTable) : undefined) ?? columnNamed(membership, MEMBER_USER_COLUMN);
     spec.org = orgColumn?.name ?? 'org_id';
-    if (orgColumn === undefined) this.#todo([...path, 'org'], `name the column of ${this.#label(membership.name)} that holds the org`);
+    if (orgColumn === undefined)
+      this.#todo([...path, 'org'], `name the column of ${this.#label(membership.name)} that holds the org`);
     spec.user = userColumn?.name ?? 'user_id';
-    if (userColumn === undefined) this.#todo([...path, 'user'], `name the column of ${this.#label(membership.name)} that holds the user`);
+    if (userColumn === undefined)
+      this.#todo([...path, 'user'], `name the column of ${this.#label(membership.name)} that holds the user`);
     const id = this.#membershipId(membership, [spec.org as string, spec.user as string]);
     if (id) spec.id = id;
     spec.role = this.#role(membership);
     const status = this.#status(membership);
     if (status) spec.status = status;
     const role = spec.role as Obj;
-    const structural = [spec.org as string, spec.user as string, String(role.column), id ? String(id.column) : '', status ? String(status.column) : ''];
-    spec.fields = this.#fields([...path, 'fields'], membership, structural, {});
+    const structural = [
+      spec.org as string,
+      spec.user as string,
+      String(role.column),
+      id ? String(id.column) : '',
+      status ? String(status.column) : '',
+    ];
+    const fields = this.#fields([...path, 'fields'], membership, structural, {});
+    if (Object.keys(fields).length > 0) spec.fields = fields;
     return spec;
   }
 
   #membershipId(membership: TableInfo, taken: readonly string[]): Obj | null {
     const id = primaryKeyColumn(membership);
-    if (id === undefined || taken.includes(id.name) || !required(id)) return null;
+    // Not required(): SQLite lets a text primary key hold NULL unless it says NOT NULL, and nobody means that.
+    if (id === undefined || taken.includes(id.name) || id.generated || id.hasDefault) return null;
     const path = ['target', 'membership', 'id'];
-    if (id.family === 'uuid') return this.#withNote(path, `${id.name} has no default: orgshift generates a UUID`, { column: id.name, generate: 'uuid' });
-    if (isText(id)) return this.#withNote(path, `${id.name} has no default: orgshift generates a random text id`, { column: id.name, generate: 'random-text' });
-    this.#todo(path, `${id.name} is ${id.type} without a default: give it one (orgshift generates only uuid and text ids)`);
+    if (id.family === 'uuid')
+      return this.#withNote(path, `${id.name} has no default: orgshift generates a UUID`, {
+        column: id.name,
+        generate: 'uuid',
+      });
+    if (isText(id))
+      return this.#withNote(path, `${id.name} has no default: orgshift generates a random text id`, {
+        column: id.name,
+        generate: 'random-text',
+      });
+    this.#todo(
+      path,
+      `${id.name} is ${id.type} without a default: give it one (orgshift generates only uuid and text ids)`,
+    );
     return { column: id.name, generate: 'uuid' };
   }
 
@@ -708,11 +832,20 @@ class Drafter {
     if (roles && viaTable) {
       const name = columnNamed(roles, ['name', 'role_name', 'key', 'slug']);
       const rank = columnNamed(roles, ['rank', 'level', 'priority']);
-      const spec: Obj = { table: this.#name(roles), column: viaTable.name, id: primaryKeyColumn(roles)?.name ?? 'id', name: name?.name ?? 'name' };
+      const spec: Obj = {
+        table: this.#name(roles),
+        column: viaTable.name,
+        id: primaryKeyColumn(roles)?.name ?? 'id',
+        name: name?.name ?? 'name',
+      };
       if (rank) spec.rank = rank.name;
       spec.owner = 'owner';
-      this.#note(path, `roles in ${this.#label(roles.name)}; orgshift checks at start that a role named "owner" exists.`);
-      if (name === undefined) this.#todo([...path, 'name'], `name the column of ${this.#label(roles.name)} that holds a role's name`);
+      this.#note(
+        path,
+        `roles in ${this.#label(roles.name)}; orgshift checks at start that a role named "owner" exists.`,
+      );
+      if (name === undefined)
+        this.#todo([...path, 'name'], `name the column of ${this.#label(roles.name)} that holds a role's name`);
       return spec;
     }
     const column = columnNamed(membership, ['role', 'role_name', 'member_role', 'membership_role']);
@@ -720,14 +853,18 @@ class Drafter {
       this.#todo(path, `the role is a string in ${column.name}: check the value your app stores for an org's owner`);
       return { column: column.name, owner: 'owner' };
     }
-    this.#todo(path, `no role column found in ${this.#label(membership.name)}: name it (a string, or a key of a roles table)`);
+    this.#todo(
+      path,
+      `no role column found in ${this.#label(membership.name)}: name it (a string, or a key of a roles table)`,
+    );
     return { column: 'role', owner: 'owner' };
   }
 
   #status(membership: TableInfo): Obj | null {
     const path = ['target', 'membership', 'status'];
     const flag = columnNamed(membership, ['is_active', 'active']);
-    if (flag && flag.family === 'boolean') return this.#withNote(path, `${flag.name} marks active members.`, { column: flag.name, active: true });
+    if (flag && flag.family === 'boolean')
+      return this.#withNote(path, `${flag.name} marks active members.`, { column: flag.name, active: true });
     const status = columnNamed(membership, ['status', 'state']);
     if (status === undefined) return null;
     this.#todo(path, `check the value your app stores in ${status.name} for an active member`);
@@ -736,7 +873,12 @@ class Drafter {
 
   // ---- fields
 
-  #fields(path: JsonPath, target: TableInfo, structural: readonly string[], roles: { readonly orgName?: ColumnInfo }): Obj {
+  #fields(
+    path: JsonPath,
+    target: TableInfo,
+    structural: readonly string[],
+    roles: { readonly orgName?: ColumnInfo },
+  ): Obj {
     const fields: Obj = {};
     const legacy = this.layout.legacy.table;
     const marker = legacy.columns.filter((c) => MIGRATED.test(words(c.name))).map((c) => c.name);
@@ -744,16 +886,24 @@ class Drafter {
     const legacyJson = sources.filter(isJson);
     const display = columnNamed(legacy, ['display_name', 'name', 'full_name', 'username', 'user_name']);
     const email = this.layout.legacy.email;
-    const fallback = [display?.name, email?.name, 'key'].filter((n): n is string => n !== undefined && !/[{}|]/.test(n)).join('|');
+    const fallback = [display?.name, email?.name, 'key']
+      .filter((n): n is string => n !== undefined && !/[{}|]/.test(n))
+      .join('|');
     for (const column of target.columns) {
-      if (structural.includes(column.name) || column.generated) continue;
+      // A primary key the migration does not set is the database's (a default) or the map's (an id spec), never a copied value.
+      if (structural.includes(column.name) || column.generated || primaryKeyColumns(target).includes(column.name))
+        continue;
       const at = [...path, column.name];
-      const same = sources.find((s) => s.name === column.name) ?? sources.find((s) => words(s.name) === words(column.name));
+      const same =
+        sources.find((s) => s.name === column.name) ?? sources.find((s) => words(s.name) === words(column.name));
       if (SECRET.test(words(column.name)) && isText(column)) {
         const secret = sources.find((s) => stripSecret(s.name) === stripSecret(column.name) && isText(s));
         if (secret) {
           fields[column.name] = { secret: secret.name, from: LEGACY_CODEC, to: TARGET_CODEC };
-          this.#note(at, `a secret: decoded from ${secret.name} with the "${LEGACY_CODEC}" codec, re-encoded with "${TARGET_CODEC}" (see codecs).`);
+          this.#note(
+            at,
+            `a secret: decoded from ${secret.name} with the "${LEGACY_CODEC}" codec, re-encoded with "${TARGET_CODEC}" (see codecs).`,
+          );
           this.#secrets += 1;
           continue;
         }
@@ -761,20 +911,32 @@ class Drafter {
       if (column === roles.orgName) {
         const unique = hasIndexOn(target, [column.name], true);
         fields[column.name] = { template: unique ? '{key} (personal)' : `{${fallback}} (personal)` };
-        this.#note(at, unique ? `${column.name} is unique: the user key keeps personal org names apart.` : `the personal org's name, from the user's name or email.`);
+        this.#note(
+          at,
+          unique
+            ? `${column.name} is unique: the user key keeps personal org names apart.`
+            : `the personal org's name, from the user's name or email.`,
+        );
         continue;
       }
       if (words(column.name) === 'slug' && isText(column)) {
         const unique = hasIndexOn(target, [column.name], true);
         fields[column.name] = unique ? { slug: `{${fallback}}`, unique: true } : { slug: `{${fallback}}` };
-        this.#note(at, `a URL slug of the user's name or email${unique ? '; unique, so a suffix from the user key keeps it apart' : ''}.`);
+        this.#note(
+          at,
+          `a URL slug of the user's name or email${unique ? '; unique, so a suffix from the user key keeps it apart' : ''}.`,
+        );
         continue;
       }
       if (same && copyable(same.family, column.family)) {
         fields[column.name] = { column: same.name };
         continue;
       }
-      if (same) this.#note(at, `not mapped: ${this.#label(legacy.name)}.${same.name} is ${same.type}, ${column.name} is ${column.type}.`);
+      if (same)
+        this.#note(
+          at,
+          `not mapped: ${this.#label(legacy.name)}.${same.name} is ${same.type}, ${column.name} is ${column.type}.`,
+        );
       if (!same && email && EMAIL.test(words(column.name)) && isText(column)) {
         fields[column.name] = { column: email.name };
         this.#note(at, `the user's email (${email.name}).`);
@@ -783,17 +945,26 @@ class Drafter {
       const json = legacyJson.length === 1 ? legacyJson[0] : undefined;
       if (isJson(column) && json) {
         fields[column.name] = { json: json.name };
-        this.#todo(at, `all of ${json.name} is copied: narrow it with "pick" or "omit" (a list of keys), or remove this field`);
+        this.#todo(
+          at,
+          `all of ${json.name} is copied: narrow it with "pick" or "omit" (a list of keys), or remove this field`,
+        );
         continue;
       }
       if (!required(column)) continue;
-      if (['timestamp', 'timestamptz'].includes(column.family) && /(created|updated|inserted)_(at|on)$/.test(words(column.name))) {
+      if (
+        ['timestamp', 'timestamptz'].includes(column.family) &&
+        /(created|updated|inserted)_(at|on)$/.test(words(column.name))
+      ) {
         fields[column.name] = { now: true };
         this.#note(at, 'NOT NULL without a default: the migration time.');
         continue;
       }
       fields[column.name] = { const: null };
-      this.#todo(at, `${this.#label(target.name)}.${column.name} (${column.type}) is NOT NULL without a default: give it a value (column, json, const, template…)`);
+      this.#todo(
+        at,
+        `${this.#label(target.name)}.${column.name} (${column.type}) is NOT NULL without a default: give it a value (column, json, const, template…)`,
+      );
     }
     return fields;
   }
@@ -805,9 +976,16 @@ class Drafter {
     const taken = new Set<TableInfo>(legacy.dependents.map((d) => d.table));
     return legacy.dependents.map((d, i) => {
       const path = ['dependents', i];
-      const spec: Obj = { table: this.#name(d.table), userKey: d.references === legacy.key.column.name ? { column: d.column.name } : { column: d.column.name, references: d.references } };
+      const spec: Obj = {
+        table: this.#name(d.table),
+        userKey:
+          d.references === legacy.key.column.name
+            ? { column: d.column.name }
+            : { column: d.column.name, references: d.references },
+      };
       const notes = [`references ${this.#label(legacy.table.name)}.${d.references} ${d.how}.`];
-      if (!hasIndexOn(d.table, [d.column.name])) notes.push(`${d.column.name} has no index: schema check prints the statement that adds one.`);
+      if (!hasIndexOn(d.table, [d.column.name]))
+        notes.push(`${d.column.name} has no index: schema check prints the statement that adds one.`);
       this.#note(path, notes.join(' '));
       const orgColumn = orgColumnOf(d.table, org);
       if (orgColumn) {
@@ -851,7 +1029,8 @@ class Drafter {
       if (column.generated) continue;
       const userTable = user ?? legacy.table;
       if (column === orgColumn) columns[column.name] = { orgId: true };
-      else if (foreignKeyColumn(copy, userTable) === column || MEMBER_USER_COLUMN.test(words(column.name))) columns[column.name] = { userKey: true };
+      else if (foreignKeyColumn(copy, userTable) === column || MEMBER_USER_COLUMN.test(words(column.name)))
+        columns[column.name] = { userKey: true };
       else if (columnOf(dependent, column.name)) columns[column.name] = { column: column.name };
       else if (required(column)) {
         columns[column.name] = { const: null };
@@ -861,7 +1040,10 @@ class Drafter {
     const spec: Obj = { table: this.#name(copy), columns };
     const pk = primaryKeyColumns(copy);
     if (pk.length > 0 && pk.every((c) => c in columns)) spec.conflict = [...pk];
-    this.#todo(path, `${this.#label(dependent.name)} has no org column but ${this.#label(copy.name)} looks like its copy with one: check the copied columns`);
+    this.#todo(
+      path,
+      `${this.#label(dependent.name)} has no org column but ${this.#label(copy.name)} looks like its copy with one: check the copied columns`,
+    );
     return spec;
   }
 
