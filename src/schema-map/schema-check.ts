@@ -1,4 +1,13 @@
-import { type Catalog, type CatalogSnapshot, type ColumnInfo, columnOf, hasIndexOn, type TableInfo, type TypeFamily } from './catalog.js';
+import {
+  type Catalog,
+  type CatalogSnapshot,
+  type ColumnInfo,
+  columnOf,
+  hasIndexOn,
+  type TableInfo,
+  type TypeFamily,
+  type ValueStorage,
+} from './catalog.js';
 import { columnsRead } from './field-source.js';
 import type { DependentModel, MapModel, TargetField } from './map-model.js';
 import type { KeyType } from './schema-map.js';
@@ -53,15 +62,13 @@ export const KEY_FAMILIES: Readonly<Record<KeyType, readonly TypeFamily[]>> = Ob
   integer: ['integer', 'bigint', 'numeric'],
   bigint: ['bigint', 'integer', 'numeric'],
 });
-const TIMESTAMPS: readonly TypeFamily[] = ['timestamp', 'timestamptz', 'date', 'text'];
-const BOOLEANS: readonly TypeFamily[] = ['boolean', 'integer'];
 const JSONS: readonly TypeFamily[] = ['json', 'jsonb', 'text', 'other'];
 const TEXTS: readonly TypeFamily[] = ['text', 'other'];
 
 export async function inspectMap(model: MapModel, catalog: Catalog): Promise<SchemaInspection> {
   const names = tablesOf(model);
   const snapshot = await catalog.describe(names);
-  const check = new Checker(model, snapshot);
+  const check = new Checker(model, snapshot, catalog.storage);
   return check.run();
 }
 
@@ -83,6 +90,7 @@ class Checker {
   constructor(
     readonly model: MapModel,
     readonly catalog: CatalogSnapshot,
+    readonly storage: ValueStorage,
   ) {}
 
   run(): SchemaInspection {
@@ -193,7 +201,7 @@ class Checker {
     this.#column('legacy.key.column', legacy, key.column, KEY_FAMILIES[key.type], `a column that can hold ${key.type} keys`);
     this.#index('legacy.key.column', legacy, [key.column], 'every read and every migration looks a user up by it');
     if (marker.type !== 'derived') {
-      const families = marker.type === 'timestamp' ? TIMESTAMPS : BOOLEANS;
+      const families = marker.type === 'timestamp' ? this.storage.timestamp : this.storage.boolean;
       if (columnOf(legacy, marker.column) === undefined && marker.add) {
         this.#problem('error', 'legacy.marker.column', `${this.#label(legacy.name)}.${marker.column}`, 'column does not exist yet; `orgshift db migrate` adds it (the map allows it)');
       } else {
@@ -263,7 +271,7 @@ class Checker {
     ] as const) {
       if (name) this.#column(path, user, name);
     }
-    if (spec.migratedAt) this.#column('target.user.migratedAt', user, spec.migratedAt, TIMESTAMPS, 'a timestamp type');
+    if (spec.migratedAt) this.#column('target.user.migratedAt', user, spec.migratedAt, this.storage.timestamp, 'a timestamp type');
     if (inPlace) {
       for (const field of spec.fields) this.#column(field.path, user, field.column);
       if (current && !current.nullable && this.model.legacy.marker.type === 'derived') {

@@ -1,5 +1,13 @@
 import { OrgshiftError } from '../errors.js';
-import { type Catalog, type ColumnInfo, columnOf, hasIndexOn, type TableInfo, type TypeFamily } from './catalog.js';
+import {
+  type Catalog,
+  type ColumnInfo,
+  columnOf,
+  hasIndexOn,
+  type TableInfo,
+  type TypeFamily,
+  type ValueStorage,
+} from './catalog.js';
 import { JsonComments, type JsonPath, printCommentedJson } from './commented-json.js';
 import type { JsonValue } from './field-source.js';
 import { OWN_TABLE_PREFIX } from './map-model.js';
@@ -74,12 +82,23 @@ export async function draftMap(catalog: Catalog, options: DraftOptions = {}): Pr
     const table = snapshot.get(name);
     return table === undefined ? [] : [table];
   });
-  return draftMapOf(tables, snapshot.defaultSchema, options);
+  return draftMapOf(tables, { defaultSchema: snapshot.defaultSchema, storage: catalog.storage }, options);
+}
+
+/** What the draft needs to know of the database besides its tables. */
+export interface DraftDatabase {
+  /** Where unqualified names live: tables elsewhere are named with their schema. */
+  readonly defaultSchema: string;
+  readonly storage: ValueStorage;
 }
 
 /** The same, over tables already described (what the unit tests feed it). */
-export function draftMapOf(tables: readonly TableInfo[], defaultSchema: string, options: DraftOptions = {}): MapDraft {
-  return new Drafter(analyse(tables), defaultSchema).draft(options);
+export function draftMapOf(
+  tables: readonly TableInfo[],
+  database: DraftDatabase,
+  options: DraftOptions = {},
+): MapDraft {
+  return new Drafter(analyse(tables), database).draft(options);
 }
 
 // ---------------------------------------------------------------- naming
@@ -465,7 +484,7 @@ class Drafter {
 
   constructor(
     readonly layout: Layout,
-    readonly defaultSchema: string,
+    readonly database: DraftDatabase,
   ) {}
 
   draft(options: DraftOptions): MapDraft {
@@ -505,14 +524,14 @@ class Drafter {
 
   /** For comments: unqualified in the default schema. */
   #label(name: QualifiedName): string {
-    return name.schema === null || name.schema === this.defaultSchema ? name.name : labelOf(name);
+    return name.schema === null || name.schema === this.database.defaultSchema ? name.name : labelOf(name);
   }
 
   /** A table as the map names it: unqualified in the default schema. */
   #name(table: TableInfo): JsonValue {
     const { schema, name } = table.name;
-    if (schema === null || schema === this.defaultSchema) {
-      return name.includes('.') ? { schema: schema ?? this.defaultSchema, name } : name;
+    if (schema === null || schema === this.database.defaultSchema) {
+      return name.includes('.') ? { schema: schema ?? this.database.defaultSchema, name } : name;
     }
     return schema.includes('.') || name.includes('.') ? { schema, name } : `${schema}.${name}`;
   }
@@ -573,15 +592,18 @@ class Drafter {
     const path = ['legacy', 'marker'];
     const candidates = legacy.table.columns.filter((c) => MIGRATED.test(words(c.name)));
     for (const column of candidates) {
-      const name = words(column.name);
-      if (column.family === 'boolean' || (column.family === 'integer' && /^(is|already|has)_/.test(name))) {
+      if (this.#holdsBoolean(column)) {
         this.#note(path, `${column.name} is a ${column.type} "migrated" flag: false or NULL means pending.`);
         return { type: 'boolean', column: column.name };
       }
-      if (['timestamp', 'timestamptz', 'date'].includes(column.family) || (isText(column) && TIME_NAME.test(name))) {
+      if (this.#holdsTimestamp(column)) {
         this.#note(path, `${column.name} (${column.type}) is a "migrated" time: NULL means pending.`);
         return { type: 'timestamp', column: column.name };
       }
+    }
+    if (candidates.length > 0) {
+      const found = candidates.map((c) => `${c.name} (${c.type})`).join(', ');
+      this.#note(path, `${found} cannot hold a timestamp or a boolean in this database, so it is not the marker.`);
     }
     const current = inPlace ? orgColumnOf(legacy.table, this.layout.org) : undefined;
     this.#todo(
@@ -746,11 +768,7 @@ class Drafter {
         `name the column of ${this.#label(user.name)} that holds the user's current org`,
       );
     this.#shownColumns(spec, user);
-    const migratedAt = user.columns.find(
-      (c) =>
-        MIGRATED.test(words(c.name)) &&
-        (['timestamp', 'timestamptz'].includes(c.family) || (isText(c) && TIME_NAME.test(words(c.name)))),
-    );
+    const migratedAt = user.columns.find((c) => MIGRATED.test(words(c.name)) && this.#holdsTimestamp(c));
     if (migratedAt) spec.migratedAt = migratedAt.name;
     const structural = [spec.id as string, spec.currentOrg as string, migratedAt?.name ?? ''];
     const fields = this.#fields([...path, 'fields'], user, structural, {});
@@ -1062,6 +1080,18 @@ class Drafter {
       [LEGACY_CODEC]: { codec: 'plaintext' },
       [TARGET_CODEC]: { codec: 'aes-256-gcm', key: { env: 'ORGSHIFT_SECRET_KEY' } },
     };
+  }
+
+  /** A boolean column, or where booleans are stored as integers, an integer named like a flag. */
+  #holdsBoolean(column: ColumnInfo): boolean {
+    const flagName = /^(is|already|has)_/.test(words(column.name));
+    return this.database.storage.boolean.includes(column.family) && (column.family === 'boolean' || flagName);
+  }
+
+  /** A timestamp column, or where timestamps are stored as text, a text column named like a time. */
+  #holdsTimestamp(column: ColumnInfo): boolean {
+    const timeName = TIME_NAME.test(words(column.name));
+    return this.database.storage.timestamp.includes(column.family) && (!isText(column) || timeName);
   }
 
   #withNote(path: JsonPath, text: string, value: Obj): Obj {

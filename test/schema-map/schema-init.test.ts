@@ -341,13 +341,18 @@ function table(
   };
 }
 
+const FAKE_DATABASE = {
+  defaultSchema: 'public',
+  storage: { timestamp: ['timestamptz'], boolean: ['boolean'] },
+} as const;
+
 describe('draftMapOf (fake catalog)', () => {
   it('refuses a database with only bookkeeping tables', () => {
     const tables = [
       table('public', '_prisma_migrations', [column('id', 'text')]),
       table('public', 'orgshift_schema_versions', [column('name', 'text')]),
     ];
-    expect(() => draftMapOf(tables, 'public')).toThrow(NothingToDraftError);
+    expect(() => draftMapOf(tables, FAKE_DATABASE)).toThrow(NothingToDraftError);
   });
 
   it('qualifies tables outside the default schema, and a newline in a name cannot end a comment', () => {
@@ -377,7 +382,7 @@ describe('draftMapOf (fake catalog)', () => {
         ['id'],
       ),
     ];
-    const draft = draftMapOf(tables, 'public');
+    const draft = draftMapOf(tables, FAKE_DATABASE);
     const map = parsed(draft);
     expect(map.legacy.table).toBe('people');
     expect(map.target.org.table).toBe('app.orgs');
