@@ -1,19 +1,34 @@
-import { OrgshiftError } from '../errors.js';
-import {
-  type Catalog,
-  type ColumnInfo,
-  columnOf,
-  hasIndexOn,
-  type TableInfo,
-  type TypeFamily,
-  type ValueStorage,
-} from './catalog.js';
+import { type Catalog, type ColumnInfo, columnOf, hasIndexOn, type TableInfo, type ValueStorage } from './catalog.js';
 import { JsonComments, type JsonPath, printCommentedJson } from './commented-json.js';
 import type { JsonValue } from './field-source.js';
-import { OWN_TABLE_PREFIX } from './map-model.js';
+import {
+  columnNamed,
+  copyable,
+  EMAIL,
+  emailColumn,
+  foreignKeyColumn,
+  isJson,
+  isText,
+  keyTypeOf,
+  MEMBER_USER_COLUMN,
+  MIGRATED,
+  ORG_COLUMN_NAME,
+  orgColumnOf,
+  ownerColumnOf,
+  primaryKeyColumn,
+  primaryKeyColumns,
+  required,
+  SECRET,
+  stripSecret,
+  TIME_NAME,
+  words,
+} from './init-conventions.js';
+import { analyse, type Layout } from './init-layout.js';
 import { KEY_FAMILIES } from './schema-check.js';
 import type { KeyType } from './schema-map.js';
 import { labelOf, type QualifiedName } from './table-name.js';
+
+export { NothingToDraftError } from './init-layout.js';
 
 /**
  * `orgshift schema init`: drafts a schema map from the catalog, the way
@@ -68,13 +83,6 @@ export interface DraftOptions {
   readonly source?: string;
 }
 
-/** The database has no table a map could start from. */
-export class NothingToDraftError extends OrgshiftError {
-  constructor(message: string) {
-    super('schema_invalid', message);
-  }
-}
-
 export async function draftMap(catalog: Catalog, options: DraftOptions = {}): Promise<MapDraft> {
   const names = await catalog.tables();
   const snapshot = await catalog.describe(names);
@@ -100,376 +108,6 @@ export function draftMapOf(
 ): MapDraft {
   return new Drafter(analyse(tables), database).draft(options);
 }
-
-// ---------------------------------------------------------------- naming
-
-/** `organizationId`, `OrgMember`, `_llm_api_key` → `organization_id`, `org_member`, `llm_api_key`. */
-export function words(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .toLowerCase();
-}
-
-const BOOKKEEPING: readonly RegExp[] = [
-  /^_prisma_migrations$/i,
-  /^alembic_version$/i,
-  new RegExp(`^${OWN_TABLE_PREFIX}`, 'i'),
-  /^knex_/i,
-  /^schema_migrations$/i,
-  /^__drizzle_migrations$/i,
-  /^flyway_schema_history$/i,
-  /^ar_internal_metadata$/i,
-  /^django_migrations$/i,
-];
-
-const ORG_TABLES = [
-  'org',
-  'orgs',
-  'organization',
-  'organizations',
-  'organisation',
-  'organisations',
-  'team',
-  'teams',
-  'workspace',
-  'workspaces',
-];
-const MEMBERSHIP_TABLES = [
-  'org_member',
-  'org_members',
-  'organization_member',
-  'organization_members',
-  'membership',
-  'memberships',
-  'org_membership',
-  'org_memberships',
-  'organization_membership',
-  'organization_memberships',
-  'org_user',
-  'org_users',
-  'organization_user',
-  'organization_users',
-  'team_member',
-  'team_members',
-  'workspace_member',
-  'workspace_members',
-  'member',
-  'members',
-];
-const ROLE_TABLES = ['role', 'roles', 'org_role', 'org_roles'];
-const USER_TABLES = ['user', 'users', 'account', 'accounts'];
-const LEGACY_TABLES = [
-  'user_settings',
-  'users',
-  'accounts',
-  'legacy_users',
-  'user',
-  'account',
-  'user_profiles',
-  'profiles',
-];
-
-const EMAIL = /(^|_)e_?mail(_address)?$/;
-const ORG_COLUMN =
-  /^(current_|active_|default_|selected_|personal_)?(org|organization|organisation|team|workspace)_id$/;
-const MEMBER_USER_COLUMN = /^(user|member|account)_id$/;
-const USER_KEY_LIKE = /(^|_)user_(id|uuid|key)$/;
-const SECRET = /(^|_)(api_?key|secret|token|password|private_key)(_|$)/;
-const MIGRATED = /migrated/;
-const TIME_NAME = /(_at|_on|_time|_date)$/;
-
-// ---------------------------------------------------------------- reading the layout
-
-interface KeyPick {
-  readonly column: ColumnInfo;
-  readonly why: string;
-}
-
-interface DependentPick {
-  readonly table: TableInfo;
-  readonly column: ColumnInfo;
-  /** The legacy column it holds (the key, unless a foreign key says otherwise). */
-  readonly references: string;
-  readonly how: string;
-}
-
-interface LegacyPick {
-  readonly table: TableInfo;
-  readonly key: KeyPick;
-  readonly email: ColumnInfo | undefined;
-  readonly dependents: readonly DependentPick[];
-  readonly others: readonly TableInfo[];
-}
-
-interface Layout {
-  readonly tables: readonly TableInfo[];
-  readonly ignored: readonly TableInfo[];
-  readonly org: TableInfo | null;
-  readonly membership: TableInfo | null;
-  readonly roles: TableInfo | null;
-  /** The target user table of the moved shape (null in place, or when there is none yet). */
-  readonly user: TableInfo | null;
-  readonly legacy: LegacyPick;
-  readonly inPlace: boolean;
-}
-
-function analyse(all: readonly TableInfo[]): Layout {
-  const ignored = all.filter((t) => BOOKKEEPING.some((re) => re.test(t.name.name)));
-  const tables = all.filter((t) => !ignored.includes(t));
-  if (tables.length === 0) {
-    throw new NothingToDraftError(
-      'the database has no tables (besides bookkeeping ones): there is nothing to draft a map from',
-    );
-  }
-  const roles = byName(tables, ROLE_TABLES, []);
-  const org = byName(tables, ORG_TABLES, [roles]);
-  const membership = byName(tables, MEMBERSHIP_TABLES, [roles, org]) ?? membershipByShape(tables, org, [roles]);
-  const targetUser = targetUserTable(tables, membership, [org, roles, membership]);
-  const legacy = pickLegacy(tables, [org, roles, membership], targetUser);
-  const inPlace = orgColumnOf(legacy.table, org) !== undefined || (legacy.table === targetUser && org !== null);
-  return Object.freeze({
-    tables,
-    ignored,
-    org,
-    membership,
-    roles,
-    user: inPlace || targetUser === legacy.table ? null : targetUser,
-    legacy,
-    inPlace,
-  });
-}
-
-/** The table whose name is earliest in `names` (then the most referenced), among those not taken. */
-function byName(
-  tables: readonly TableInfo[],
-  names: readonly string[],
-  taken: readonly (TableInfo | null)[],
-): TableInfo | null {
-  const found = tables
-    .filter((t) => !taken.includes(t) && names.includes(words(t.name.name)))
-    .sort(
-      (a, b) =>
-        names.indexOf(words(a.name.name)) - names.indexOf(words(b.name.name)) ||
-        referenceCount(tables, b) - referenceCount(tables, a),
-    );
-  return found[0] ?? null;
-}
-
-/** No membership-like name: a table with foreign keys to the org table and to one other table. */
-function membershipByShape(
-  tables: readonly TableInfo[],
-  org: TableInfo | null,
-  taken: readonly (TableInfo | null)[],
-): TableInfo | null {
-  if (org === null) return null;
-  return (
-    tables.find(
-      (t) =>
-        t !== org &&
-        !taken.includes(t) &&
-        foreignKeyColumn(t, org) !== undefined &&
-        t.foreignKeys.some((fk) => !sameName(fk.references, org.name) && fk.columns.length === 1),
-    ) ?? null
-  );
-}
-
-function targetUserTable(
-  tables: readonly TableInfo[],
-  membership: TableInfo | null,
-  taken: readonly (TableInfo | null)[],
-): TableInfo | null {
-  if (membership !== null) {
-    for (const fk of membership.foreignKeys) {
-      const column = fk.columns[0];
-      if (fk.columns.length !== 1 || column === undefined || !MEMBER_USER_COLUMN.test(words(column))) continue;
-      const table = tables.find((t) => sameName(t.name, fk.references));
-      if (table !== undefined) return table;
-    }
-  }
-  return byName(tables, USER_TABLES, taken);
-}
-
-function pickLegacy(
-  tables: readonly TableInfo[],
-  targets: readonly (TableInfo | null)[],
-  targetUser: TableInfo | null,
-): LegacyPick {
-  const candidates = tables.filter((t) => !targets.includes(t) && t.columns.some((c) => EMAIL.test(words(c.name))));
-  const pool =
-    candidates.length > 0
-      ? candidates
-      : tables.filter((t) => !targets.includes(t) && LEGACY_TABLES.includes(words(t.name.name)));
-  const scored = pool.flatMap((table) => {
-    const key = pickKey(table);
-    if (key === null) return [];
-    const dependents = dependentsOf(table, key.column, tables, [...targets, targetUser]);
-    const moved = table !== targetUser && table.columns.every((c) => !ORG_COLUMN.test(words(c.name)));
-    const named = LEGACY_TABLES.indexOf(words(table.name.name));
-    const score = (moved ? 1000 : 0) + dependents.length * 10 + (named < 0 ? 0 : LEGACY_TABLES.length - named);
-    return [{ table, key, dependents, score }];
-  });
-  scored.sort((a, b) => b.score - a.score || a.table.name.name.localeCompare(b.table.name.name));
-  const best = scored[0];
-  if (best === undefined) {
-    throw new NothingToDraftError(
-      'no table looks like a users table (an email column, a text, uuid or integer key that other tables reference): write the map by hand',
-    );
-  }
-  return Object.freeze({
-    table: best.table,
-    key: best.key,
-    email: emailColumn(best.table),
-    dependents: best.dependents,
-    others: scored.slice(1).map((s) => s.table),
-  });
-}
-
-/** A generated integer primary key is a surrogate: an indexed `*user_id` column beside it is the key the rest of the schema uses. */
-function pickKey(table: TableInfo): KeyPick | null {
-  const pk = primaryKeyColumn(table);
-  const userIds = table.columns.filter((c) => USER_KEY_LIKE.test(words(c.name)) && keyTypeOf(c.family) !== null);
-  const indexed =
-    userIds.find((c) => hasIndexOn(table, [c.name], true)) ?? userIds.find((c) => hasIndexOn(table, [c.name]));
-  const surrogate = pk === undefined || pk.generated || keyTypeOf(pk.family) === null;
-  if (indexed && surrogate) {
-    return {
-      column: indexed,
-      why: `${indexed.name} is an indexed user id${pk ? ` (the primary key ${pk.name} looks like a surrogate)` : ''}.`,
-    };
-  }
-  if (pk && keyTypeOf(pk.family) !== null) return { column: pk, why: `${pk.name} is the primary key.` };
-  const first = userIds[0];
-  if (first) return { column: first, why: `${first.name} looks like a user id (not indexed).` };
-  return null;
-}
-
-function dependentsOf(
-  legacy: TableInfo,
-  key: ColumnInfo,
-  tables: readonly TableInfo[],
-  excluded: readonly (TableInfo | null)[],
-): DependentPick[] {
-  const names = new Set(['user_id', words(key.name)]);
-  if (!USER_KEY_LIKE.test(words(key.name))) {
-    names.delete(words(key.name));
-    names.add(`${words(legacy.name.name).replace(/s$/, '')}_id`);
-  }
-  const picks: DependentPick[] = [];
-  for (const table of tables) {
-    if (table === legacy || excluded.includes(table)) continue;
-    const byForeignKey = table.foreignKeys.find(
-      (fk) => fk.columns.length === 1 && sameName(fk.references, legacy.name),
-    );
-    const fkColumn = byForeignKey ? columnOf(table, byForeignKey.columns[0] as string) : undefined;
-    if (byForeignKey && fkColumn) {
-      const references = byForeignKey.referencedColumns[0] ?? key.name;
-      picks.push({ table, column: fkColumn, references, how: `by its foreign key ${byForeignKey.name}` });
-      continue;
-    }
-    const byName = table.columns.find(
-      (c) =>
-        names.has(words(c.name)) &&
-        sameGroup(c.family, key.family) &&
-        // A column with a foreign key to another table holds that table's ids (say, the target user's).
-        !table.foreignKeys.some((fk) => fk.columns.includes(c.name) && !sameName(fk.references, legacy.name)),
-    );
-    if (byName) picks.push({ table, column: byName, references: key.name, how: `by name (${byName.name})` });
-  }
-  return picks;
-}
-
-function referenceCount(tables: readonly TableInfo[], target: TableInfo): number {
-  return tables.filter((t) => t.foreignKeys.some((fk) => sameName(fk.references, target.name))).length;
-}
-
-// ---------------------------------------------------------------- catalog helpers
-
-function sameName(a: QualifiedName, b: QualifiedName): boolean {
-  return a.name === b.name && (a.schema === null || b.schema === null || a.schema === b.schema);
-}
-
-function primaryKeyColumn(table: TableInfo): ColumnInfo | undefined {
-  const pk = table.indexes.find((i) => i.primary && i.columns.length === 1);
-  return pk ? columnOf(table, pk.columns[0] as string) : undefined;
-}
-
-function primaryKeyColumns(table: TableInfo): readonly string[] {
-  return table.indexes.find((i) => i.primary)?.columns ?? [];
-}
-
-function foreignKeyColumn(table: TableInfo, target: TableInfo): ColumnInfo | undefined {
-  const fk = table.foreignKeys.find((f) => f.columns.length === 1 && sameName(f.references, target.name));
-  return fk ? columnOf(table, fk.columns[0] as string) : undefined;
-}
-
-function columnNamed(table: TableInfo, pattern: RegExp | readonly string[]): ColumnInfo | undefined {
-  if (Array.isArray(pattern)) {
-    for (const name of pattern) {
-      const found = table.columns.find((c) => words(c.name) === name);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  return table.columns.find((c) => (pattern as RegExp).test(words(c.name)));
-}
-
-/** A user's or a dependent's org column: a foreign key to the org table, else the name. */
-function orgColumnOf(table: TableInfo, org: TableInfo | null): ColumnInfo | undefined {
-  return (org ? foreignKeyColumn(table, org) : undefined) ?? columnNamed(table, ORG_COLUMN);
-}
-
-function emailColumn(table: TableInfo): ColumnInfo | undefined {
-  return columnNamed(table, ['email', 'email_address', 'primary_email', 'user_email']) ?? columnNamed(table, EMAIL);
-}
-
-function required(column: ColumnInfo): boolean {
-  return !column.nullable && !column.hasDefault && !column.generated;
-}
-
-function keyTypeOf(family: TypeFamily): KeyType | null {
-  switch (family) {
-    case 'text':
-    case 'other':
-      return 'text';
-    case 'uuid':
-    case 'integer':
-    case 'bigint':
-      return family;
-    default:
-      return null;
-  }
-}
-
-const GROUPS: readonly (readonly TypeFamily[])[] = [
-  ['text', 'uuid', 'other'],
-  ['integer', 'bigint', 'numeric'],
-];
-
-/** Two columns can hold the same ids. */
-function sameGroup(a: TypeFamily, b: TypeFamily): boolean {
-  return a === b || GROUPS.some((g) => g.includes(a) && g.includes(b));
-}
-
-const COPYABLE: readonly (readonly TypeFamily[])[] = [
-  ['integer', 'bigint', 'numeric'],
-  ['boolean', 'integer'],
-  ['timestamp', 'timestamptz', 'date'],
-  ['json', 'jsonb'],
-  ['text', 'uuid'],
-];
-
-/** A value of `from` can be written to `to` as it is (text and unknown types take anything, as SQLite does). */
-function copyable(from: TypeFamily, to: TypeFamily): boolean {
-  if (from === to || ['text', 'other'].includes(to) || from === 'other') return true;
-  return COPYABLE.some((g) => g.includes(from) && g.includes(to));
-}
-
-const isJson = (c: ColumnInfo) => c.family === 'json' || c.family === 'jsonb';
-const isText = (c: ColumnInfo) => c.family === 'text' || c.family === 'other';
-
-// ---------------------------------------------------------------- writing the draft
 
 type Obj = { [key: string]: JsonValue };
 
@@ -792,9 +430,7 @@ class Drafter {
     }
     const userTable = inPlace ? legacy.table : this.layout.user;
     const spec: Obj = { table: this.#name(membership) };
-    const orgColumn =
-      (org ? foreignKeyColumn(membership, org) : undefined) ??
-      columnNamed(membership, /^(org|organization|organisation|team|workspace)_id$/);
+    const orgColumn = (org ? foreignKeyColumn(membership, org) : undefined) ?? columnNamed(membership, ORG_COLUMN_NAME);
     const userColumn =
       (userTable ? foreignKeyColumn(membership, userTable) : undefined) ?? columnNamed(membership, MEMBER_USER_COLUMN);
     spec.org = orgColumn?.name ?? 'org_id';
@@ -1098,13 +734,4 @@ class Drafter {
     this.#note(path, text);
     return value;
   }
-}
-
-function ownerColumnOf(org: TableInfo): ColumnInfo | undefined {
-  return columnNamed(org, ['owner_id', 'owner_user_id', 'owner', 'created_by', 'created_by_id', 'creator_id']);
-}
-
-/** `_llm_api_key`, `api_key_enc`, `apiKeyEncrypted` → `llm_api_key`, `api_key`, `api_key`. */
-function stripSecret(name: string): string {
-  return words(name).replace(/_(enc|encrypted|cipher|ciphertext)$/, '');
 }
