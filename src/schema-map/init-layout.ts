@@ -9,7 +9,6 @@ import {
   LEGACY_TABLES,
   MEMBER_USER_COLUMN,
   MEMBERSHIP_TABLES,
-  ORG_COLUMN,
   ORG_TABLES,
   orgColumnOf,
   primaryKeyColumn,
@@ -78,7 +77,7 @@ export function analyse(all: readonly TableInfo[]): Layout {
   const org = byName(tables, ORG_TABLES, [roles]);
   const membership = byName(tables, MEMBERSHIP_TABLES, [roles, org]) ?? membershipByShape(tables, org, [roles]);
   const targetUser = targetUserTable(tables, membership, [org, roles, membership]);
-  const legacy = pickLegacy(tables, [org, roles, membership], targetUser);
+  const legacy = pickLegacy(tables, org, [org, roles, membership], targetUser);
   const inPlace = orgColumnOf(legacy.table, org) !== undefined || (legacy.table === targetUser && org !== null);
   return Object.freeze({
     tables,
@@ -144,6 +143,7 @@ function targetUserTable(
 
 function pickLegacy(
   tables: readonly TableInfo[],
+  org: TableInfo | null,
   targets: readonly (TableInfo | null)[],
   targetUser: TableInfo | null,
 ): LegacyPick {
@@ -156,7 +156,7 @@ function pickLegacy(
     const key = pickKey(table);
     if (key === null) return [];
     const dependents = dependentsOf(table, key.column, tables, [...targets, targetUser]);
-    const moved = table !== targetUser && table.columns.every((c) => !ORG_COLUMN.test(words(c.name)));
+    const moved = table !== targetUser && orgColumnOf(table, org) === undefined;
     const named = LEGACY_TABLES.indexOf(words(table.name.name));
     const score = (moved ? 1000 : 0) + dependents.length * 10 + (named < 0 ? 0 : LEGACY_TABLES.length - named);
     return [{ table, key, dependents, score }];

@@ -178,7 +178,8 @@ class Checker {
   }
 
   #quoteTable(name: QualifiedName): string {
-    return name.schema === null || name.schema === this.catalog.defaultSchema ? quote(name.name) : `${quote(name.schema)}.${quote(name.name)}`;
+    const inDefault = name.schema === null || name.schema === this.catalog.defaultSchema;
+    return inDefault ? quote(name.name) : `${quote(name.schema as string)}.${quote(name.name)}`;
   }
 
   #index(path: string, table: TableInfo, columns: readonly string[], why: string, unique = false): void {
@@ -192,7 +193,7 @@ class Checker {
       path,
       object,
       `no ${kind}: ${why}`,
-      `create ${unique ? 'unique ' : ''}index ${quote(indexName(table.name.name, columns))} on ${this.#quoteTable(table.name)} (${list});`,
+      `create ${kind} ${quote(indexName(table.name.name, columns))} on ${this.#quoteTable(table.name)} (${list});`,
     );
   }
 
@@ -344,7 +345,8 @@ class Checker {
       const given = new Set(d.copyTo.columns.map((f) => f.column));
       for (const column of copy.columns) {
         if (!column.nullable && !column.hasDefault && !column.generated && !given.has(column.name)) {
-          this.#problem('error', `${d.path}.copyTo.columns`, `${this.#label(copy.name)}.${column.name}`, 'is NOT NULL without a default, and the map gives it no value');
+          const object = `${this.#label(copy.name)}.${column.name}`;
+          this.#problem('error', `${d.path}.copyTo.columns`, object, 'is NOT NULL without a default, and the map gives it no value');
         }
       }
       if (d.copyTo.conflict.length > 0) {

@@ -30,6 +30,26 @@ import { labelOf, type QualifiedName } from './table-name.js';
 
 export { NothingToDraftError } from './init-layout.js';
 
+/** One guess the author must resolve. */
+export interface DraftTodo {
+  /** The map path the TODO sits on (`legacy.marker`). */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface MapDraft {
+  /** The map as JSON with comments: what `schema init` prints. */
+  readonly text: string;
+  /** The same map as a value. */
+  readonly map: { readonly [key: string]: JsonValue };
+  readonly todos: readonly DraftTodo[];
+}
+
+export interface DraftOptions {
+  /** Where the catalog came from, for the header (`postgres 127.0.0.1:5432/app`). */
+  readonly source?: string;
+}
+
 /**
  * `orgshift schema init`: drafts a schema map from the catalog, the way
  * `prisma db pull` drafts a schema. Everything here reads names and types
@@ -64,25 +84,6 @@ export { NothingToDraftError } from './init-layout.js';
  *   slugs from templates; every other NOT NULL column without a default is
  *   a TODO.
  */
-export interface DraftTodo {
-  /** The map path the TODO sits on (`legacy.marker`). */
-  readonly path: string;
-  readonly message: string;
-}
-
-export interface MapDraft {
-  /** The map as JSON with comments: what `schema init` prints. */
-  readonly text: string;
-  /** The same map as a value. */
-  readonly map: { readonly [key: string]: JsonValue };
-  readonly todos: readonly DraftTodo[];
-}
-
-export interface DraftOptions {
-  /** Where the catalog came from, for the header (`postgres 127.0.0.1:5432/app`). */
-  readonly source?: string;
-}
-
 export async function draftMap(catalog: Catalog, options: DraftOptions = {}): Promise<MapDraft> {
   const names = await catalog.tables();
   const snapshot = await catalog.describe(names);

@@ -392,4 +392,18 @@ describe('draftMapOf (fake catalog)', () => {
     // The newline became a second comment line, not JSON: the value above parsed to the same map.
     expect(draft.text).toContain('// looks like the legacy users table: has an email column (e\n  // mail)');
   });
+  it('takes a marker only of a type that holds one in this database (a text migrated_at is no marker on PostgreSQL)', () => {
+    const legacy = table(
+      'public',
+      'users',
+      [column('id', 'text', { nullable: false }), column('email', 'text'), column('migrated_at', 'text')],
+      ['id'],
+    );
+    const onPostgres = draftMapOf([legacy], FAKE_DATABASE);
+    expect(parsed(onPostgres).legacy.marker).toEqual({ type: 'derived' });
+    expect(onPostgres.text).toContain('// migrated_at (text) cannot hold a timestamp or a boolean in this database');
+    expect(onPostgres.todos.map((t) => t.path)).toContain('legacy.marker');
+    const onSqlite = draftMapOf([legacy], { ...FAKE_DATABASE, storage: { timestamp: ['text'], boolean: ['integer'] } });
+    expect(parsed(onSqlite).legacy.marker).toEqual({ type: 'timestamp', column: 'migrated_at' });
+  });
 });

@@ -74,7 +74,8 @@ async function init(options: { readonly out?: string; readonly force?: boolean }
       process.exitCode = EXIT_OK;
       return;
     }
-    note(`orgshift: the draft${options.out ? ` in ${options.out}` : ''} has ${draft.todos.length} TODO${draft.todos.length === 1 ? '' : 's'} to resolve:`);
+    const count = `${draft.todos.length} TODO${draft.todos.length === 1 ? '' : 's'}`;
+    note(`orgshift: the draft${options.out ? ` in ${options.out}` : ''} has ${count} to resolve:`);
     for (const todo of draft.todos) note(`  ${todo.path}: ${todo.message.split('\n')[0]}`);
     process.exitCode = EXIT_FINDINGS;
   } catch (error) {

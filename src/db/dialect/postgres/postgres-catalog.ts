@@ -76,7 +76,10 @@ interface ForeignKeyRow {
   on_delete: string;
 }
 
-const STORAGE: ValueStorage = Object.freeze<ValueStorage>({ timestamp: ['timestamp', 'timestamptz', 'date'], boolean: ['boolean'] });
+const STORAGE: ValueStorage = Object.freeze<ValueStorage>({
+  timestamp: ['timestamp', 'timestamptz', 'date'],
+  boolean: ['boolean'],
+});
 
 /** Reads pg_catalog directly: information_schema hides what the current role does not own. */
 export function postgresCatalog(db: Kysely<unknown>): Catalog {
