@@ -68,7 +68,7 @@ async function init(options: { readonly out?: string; readonly force?: boolean }
     }
     const draft = await draftDatabaseMap(database);
     if (options.out === undefined) process.stdout.write(draft.text);
-    else writeFileSync(options.out, draft.text);
+    else writeDraft(options.out, draft.text);
     if (draft.todos.length === 0) {
       if (options.out !== undefined) note(`orgshift: wrote ${options.out}; check it with \`orgshift schema check\``);
       process.exitCode = EXIT_OK;
@@ -82,6 +82,14 @@ async function init(options: { readonly out?: string; readonly force?: boolean }
     reportError(error);
     // Whatever went wrong, no draft was made: a configuration or database problem (exit 1 means TODOs here).
     process.exitCode = EXIT_USAGE;
+  }
+}
+
+function writeDraft(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch {
+    throw new ConfigError('--out', `cannot write ${path}`);
   }
 }
 
