@@ -4,7 +4,7 @@ import type { Database } from './db/database.js';
 import { translateDatabaseError } from './db/database-errors.js';
 import { MapSql } from './db/map-sql.js';
 import { type MigrateReport, migrateSchema } from './db/migrate.js';
-import { openDatabase } from './db/open-database.js';
+import { type DatabaseConfig, openDatabase } from './db/open-database.js';
 import { createDemoTables } from './demo/demo-tables.js';
 import type { NewUser } from './directory/create-user.js';
 import type { LoadStrategy } from './directory/load-user.js';
@@ -26,6 +26,7 @@ import { type StatusReport, status } from './ops/status.js';
 import { DEMO_ORIGIN } from './schema-map/demo-map.js';
 import type { MapModel } from './schema-map/map-model.js';
 import { inspectMap, type ResolvedMap, type SchemaProblem } from './schema-map/schema-check.js';
+import { draftMap, type MapDraft } from './schema-map/schema-init.js';
 import type { SchemaMap } from './schema-map/schema-map.js';
 
 export interface OpenOptions {
@@ -137,6 +138,18 @@ export async function inspectDatabase(config: OrgshiftConfig): Promise<readonly 
   const db = openDatabase(config.database);
   try {
     return (await inspectMap(config.map.model, db.catalog)).problems;
+  } catch (error) {
+    throw translateDatabaseError(db, error);
+  } finally {
+    await db.close();
+  }
+}
+
+/** `schema init`: a draft map from the database's catalog; needs no map. */
+export async function draftDatabaseMap(database: DatabaseConfig): Promise<MapDraft> {
+  const db = openDatabase(database);
+  try {
+    return await draftMap(db.catalog, { source: db.target });
   } catch (error) {
     throw translateDatabaseError(db, error);
   } finally {

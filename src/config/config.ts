@@ -138,6 +138,16 @@ function keysFrom(env: NodeJS.ProcessEnv, map: LoadedMap, database: DatabaseConf
 }
 
 /**
+ * Only the database, for commands that run before a map exists (`schema
+ * init` drafts one): neither the map nor its keys are read.
+ */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw firstIssue(parsed.error, '');
+  return databaseFrom(parsed.data.ORGSHIFT_DATABASE_URL, parsed.data.ORGSHIFT_DATABASE_POOL_SIZE);
+}
+
+/**
  * Reads the configuration from the environment, then the optional config file.
  * Throws `ConfigError` naming the first bad key; never echoes a value, since
  * values may be secrets.

@@ -67,7 +67,19 @@ export interface CatalogSnapshot {
   get(name: QualifiedName): TableInfo | undefined;
 }
 
+/**
+ * The column types that can hold a timestamp or a boolean orgshift writes
+ * (a marker, migratedAt): the database's own types, and where it lacks them
+ * what it stores them in instead (SQLite: text and integers). On PostgreSQL
+ * a text marker column is a mistake, on SQLite it is the norm.
+ */
+export interface ValueStorage {
+  readonly timestamp: readonly TypeFamily[];
+  readonly boolean: readonly TypeFamily[];
+}
+
 export interface Catalog {
+  readonly storage: ValueStorage;
   /** The tables that exist among `names`. */
   describe(names: readonly QualifiedName[]): Promise<CatalogSnapshot>;
   /** Every foreign key, in any table, that points at `table`. */

@@ -6,6 +6,7 @@ import {
   hasIndexOn,
   type TableInfo,
   type TypeFamily,
+  type ValueStorage,
 } from './catalog.js';
 import { columnsRead } from './field-source.js';
 import type { DependentModel, MapModel, TargetField } from './map-model.js';
@@ -55,21 +56,19 @@ export interface SchemaInspection {
 }
 
 /** Type families a value of each key type can be stored in. */
-const KEY_FAMILIES: Readonly<Record<KeyType, readonly TypeFamily[]>> = Object.freeze({
+export const KEY_FAMILIES: Readonly<Record<KeyType, readonly TypeFamily[]>> = Object.freeze({
   text: ['text', 'other'],
   uuid: ['uuid', 'text'],
   integer: ['integer', 'bigint', 'numeric'],
   bigint: ['bigint', 'integer', 'numeric'],
 });
-const TIMESTAMPS: readonly TypeFamily[] = ['timestamp', 'timestamptz', 'date', 'text'];
-const BOOLEANS: readonly TypeFamily[] = ['boolean', 'integer'];
 const JSONS: readonly TypeFamily[] = ['json', 'jsonb', 'text', 'other'];
 const TEXTS: readonly TypeFamily[] = ['text', 'other'];
 
 export async function inspectMap(model: MapModel, catalog: Catalog): Promise<SchemaInspection> {
   const names = tablesOf(model);
   const snapshot = await catalog.describe(names);
-  const check = new Checker(model, snapshot);
+  const check = new Checker(model, snapshot, catalog.storage);
   return check.run();
 }
 
@@ -91,6 +90,7 @@ class Checker {
   constructor(
     readonly model: MapModel,
     readonly catalog: CatalogSnapshot,
+    readonly storage: ValueStorage,
   ) {}
 
   run(): SchemaInspection {
@@ -141,12 +141,19 @@ class Checker {
   }
 
   #problem(severity: SchemaProblem['severity'], path: string, object: string, message: string, fix?: string): void {
+    // One missing index is one problem, however many rules need it (a foreign key that is also a lookup key).
+    if (fix !== undefined && this.#problems.some((p) => p.fix === fix)) return;
     this.#problems.push(Object.freeze({ severity, path, object, message, ...(fix ? { fix } : {}) }));
+  }
+
+  /** A table as the map names it: unqualified in the default schema. */
+  #label(name: QualifiedName): string {
+    return name.schema === null || name.schema === this.catalog.defaultSchema ? name.name : labelOf(name);
   }
 
   #table(path: string, name: QualifiedName): TableInfo | undefined {
     const table = this.catalog.get(name);
-    if (table === undefined) this.#problem('error', path, labelOf(name), 'table does not exist');
+    if (table === undefined) this.#problem('error', path, this.#label(name), 'table does not exist');
     return table;
   }
 
@@ -159,7 +166,7 @@ class Checker {
     what = 'a compatible type',
   ): ColumnInfo | undefined {
     const column = columnOf(table, name);
-    const object = `${labelOf(table.name)}.${name}`;
+    const object = `${this.#label(table.name)}.${name}`;
     if (column === undefined) {
       this.#problem('error', path, object, 'column does not exist');
       return undefined;
@@ -170,18 +177,23 @@ class Checker {
     return column;
   }
 
+  #quoteTable(name: QualifiedName): string {
+    const inDefault = name.schema === null || name.schema === this.catalog.defaultSchema;
+    return inDefault ? quote(name.name) : `${quote(name.schema as string)}.${quote(name.name)}`;
+  }
+
   #index(path: string, table: TableInfo, columns: readonly string[], why: string, unique = false): void {
     if (columns.some((c) => columnOf(table, c) === undefined)) return;
     if (hasIndexOn(table, columns, unique)) return;
-    const list = columns.map((c) => `"${c}"`).join(', ');
-    const object = `${labelOf(table.name)}(${columns.join(', ')})`;
+    const list = columns.map(quote).join(', ');
+    const object = `${this.#label(table.name)}(${columns.join(', ')})`;
     const kind = unique ? 'unique index' : 'index';
     this.#problem(
       unique ? 'error' : 'index',
       path,
       object,
       `no ${kind}: ${why}`,
-      `create ${unique ? 'unique ' : ''}index on ${quoteTable(table.name)} (${list});`,
+      `create ${kind} ${quote(indexName(table.name.name, columns))} on ${this.#quoteTable(table.name)} (${list});`,
     );
   }
 
@@ -196,12 +208,12 @@ class Checker {
     );
     this.#index('legacy.key.column', legacy, [key.column], 'every read and every migration looks a user up by it');
     if (marker.type !== 'derived') {
-      const families = marker.type === 'timestamp' ? TIMESTAMPS : BOOLEANS;
+      const families = marker.type === 'timestamp' ? this.storage.timestamp : this.storage.boolean;
       if (columnOf(legacy, marker.column) === undefined && marker.add) {
         this.#problem(
           'error',
           'legacy.marker.column',
-          `${labelOf(legacy.name)}.${marker.column}`,
+          `${this.#label(legacy.name)}.${marker.column}`,
           'column does not exist yet; `orgshift db migrate` adds it (the map allows it)',
         );
       } else {
@@ -245,7 +257,7 @@ class Checker {
         this.#problem(
           'error',
           path,
-          `${labelOf(table.name)}.${column.name}`,
+          `${this.#label(table.name)}.${column.name}`,
           'is NOT NULL without a default, and the map gives it no value',
         );
       }
@@ -303,7 +315,7 @@ class Checker {
       this.#problem(
         'error',
         'target.user.currentOrg',
-        `${labelOf(user.name)}.${spec.currentOrg}`,
+        `${this.#label(user.name)}.${spec.currentOrg}`,
         `has type ${current.type}, but org ids are ${orgId.type}`,
       );
     }
@@ -313,14 +325,15 @@ class Checker {
     ] as const) {
       if (name) this.#column(path, user, name);
     }
-    if (spec.migratedAt) this.#column('target.user.migratedAt', user, spec.migratedAt, TIMESTAMPS, 'a timestamp type');
+    if (spec.migratedAt)
+      this.#column('target.user.migratedAt', user, spec.migratedAt, this.storage.timestamp, 'a timestamp type');
     if (inPlace) {
       for (const field of spec.fields) this.#column(field.path, user, field.column);
       if (current && !current.nullable && this.model.legacy.marker.type === 'derived') {
         this.#problem(
           'error',
           'legacy.marker',
-          `${labelOf(user.name)}.${spec.currentOrg}`,
+          `${this.#label(user.name)}.${spec.currentOrg}`,
           'a derived marker in place needs the org column to be NULL until a user is migrated, but it is NOT NULL',
         );
       }
@@ -341,7 +354,7 @@ class Checker {
       this.#problem(
         'error',
         'target.membership.org',
-        `${labelOf(membership.name)}.${spec.org}`,
+        `${this.#label(membership.name)}.${spec.org}`,
         `has type ${orgColumn.type}, but org ids are ${orgId.type}`,
       );
     }
@@ -349,7 +362,7 @@ class Checker {
       this.#problem(
         'error',
         'target.membership.user',
-        `${labelOf(membership.name)}.${spec.user}`,
+        `${this.#label(membership.name)}.${spec.user}`,
         `has type ${userColumn.type}, but user ids are ${userId.type}`,
       );
     }
@@ -388,8 +401,8 @@ class Checker {
       this.#problem(
         'error',
         `${d.path}.userKey.column`,
-        `${labelOf(table.name)}.${d.userKey.column}`,
-        `has type ${userKey.type}, but ${labelOf(legacy.name)}.${d.userKey.references} is ${references.type}`,
+        `${this.#label(table.name)}.${d.userKey.column}`,
+        `has type ${userKey.type}, but ${this.#label(legacy.name)}.${d.userKey.references} is ${references.type}`,
       );
     }
     this.#index(`${d.path}.userKey.column`, table, [d.userKey.column], "a migration finds a user's rows by it");
@@ -400,7 +413,7 @@ class Checker {
         this.#problem(
           'error',
           `${d.path}.org.column`,
-          `${labelOf(table.name)}.${d.org.column}`,
+          `${this.#label(table.name)}.${d.org.column}`,
           d.org.add
             ? 'column does not exist yet; `orgshift db migrate` adds it (the map allows it)'
             : 'column does not exist (set "add": true to let `orgshift db migrate` add it)',
@@ -410,7 +423,7 @@ class Checker {
           this.#problem(
             'error',
             `${d.path}.org.column`,
-            `${labelOf(table.name)}.${d.org.column}`,
+            `${this.#label(table.name)}.${d.org.column}`,
             `has type ${column.type}, but org ids are ${orgId.type}`,
           );
         }
@@ -421,6 +434,18 @@ class Checker {
       for (const field of d.copyTo.columns) {
         this.#column(field.path, copy, field.column);
         if (field.source.kind === 'column') this.#column(field.path, table, field.source.column);
+      }
+      const given = new Set(d.copyTo.columns.map((f) => f.column));
+      for (const column of copy.columns) {
+        if (!column.nullable && !column.hasDefault && !column.generated && !given.has(column.name)) {
+          const object = `${this.#label(copy.name)}.${column.name}`;
+          this.#problem(
+            'error',
+            `${d.path}.copyTo.columns`,
+            object,
+            'is NOT NULL without a default, and the map gives it no value',
+          );
+        }
       }
       if (d.copyTo.conflict.length > 0) {
         this.#index(
@@ -438,7 +463,7 @@ class Checker {
   #checkForeignKeyIndexes(path: string, table: TableInfo): void {
     for (const fk of table.foreignKeys) {
       if (hasIndexOn(table, fk.columns)) continue;
-      this.#index(path, table, fk.columns, `foreign key ${fk.name} → ${labelOf(fk.references)} is not indexed`);
+      this.#index(path, table, fk.columns, `foreign key ${fk.name} → ${this.#label(fk.references)} is not indexed`);
     }
   }
 }
@@ -453,6 +478,13 @@ function compatible(a: TypeFamily, b: TypeFamily): boolean {
   return groups.some((g) => g.includes(a) && g.includes(b));
 }
 
-function quoteTable(name: QualifiedName): string {
-  return name.schema === null ? `"${name.name}"` : `"${name.schema}"."${name.name}"`;
+function quote(identifier: string): string {
+  return `"${identifier}"`;
+}
+
+/** `table_col1_col2_idx`, cut to PostgreSQL's 63 bytes. */
+function indexName(table: string, columns: readonly string[]): string {
+  let name = `${table}_${columns.join('_')}`;
+  while (Buffer.byteLength(`${name}_idx`, 'utf8') > 63) name = name.slice(0, -1);
+  return `${name}_idx`;
 }

@@ -1,14 +1,32 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { inspectDatabase } from '../../orgshift.js';
+import { loadDatabaseConfig } from '../../config/config.js';
+import { ConfigError } from '../../errors.js';
+import { draftDatabaseMap, inspectDatabase } from '../../orgshift.js';
 import { schemaMapJsonSchema } from '../../schema-map/json-schema.js';
 import type { SchemaProblem } from '../../schema-map/schema-check.js';
-import { EXIT_OK, EXIT_USAGE, printJson, printLine } from '../output.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, note, printJson, printLine, reportError } from '../output.js';
 import { type CommandOptions, withConfig } from '../run-command.js';
 
 export function register(program: Command): void {
   const schema = program
     .command('schema')
-    .description('the schema map: check it against the database, print its JSON Schema');
+    .description('the schema map: draft one from the database, check it against the database, print its JSON Schema');
+  schema
+    .command('init')
+    .description('draft a schema map from the database (exit 1 while it has TODOs)')
+    .option('--out <file>', 'write the draft to this file instead of stdout')
+    .option('--force', 'with --out: overwrite an existing file')
+    .addHelpText(
+      'after',
+      `
+Reads the catalog of ORGSHIFT_DATABASE_URL (names, types, keys, indexes,
+foreign keys; never a row) and drafts a map, as \`prisma db pull\` drafts a
+schema: JSON with a comment on every guess and a TODO where a person must
+decide. Exit 0 when the draft has no TODO, 1 when it has (listed on stderr),
+2 on a configuration or database error. No map is needed to run it.`,
+    )
+    .action((options: { readonly out?: string; readonly force?: boolean }) => init(options));
   schema
     .command('check')
     .description('validate the schema map against the live catalog (exit 2 on problems)')
@@ -36,6 +54,43 @@ check at start (ORGSHIFT_SCHEMA_CHECK=warn makes index problems warnings).`,
     .action(() => {
       printJson(schemaMapJsonSchema());
     });
+}
+
+async function init(options: { readonly out?: string; readonly force?: boolean }): Promise<void> {
+  try {
+    if (options.out !== undefined && !options.force && existsSync(options.out)) {
+      throw new ConfigError('--out', `${options.out} exists; pass --force to overwrite it`);
+    }
+    const database = loadDatabaseConfig();
+    // better-sqlite3 would create a missing file: a typo must not leave an empty database behind.
+    if (database.kind === 'sqlite' && database.path !== ':memory:' && !existsSync(database.path)) {
+      throw new ConfigError('ORGSHIFT_DATABASE_URL', `no SQLite database at ${database.path}`);
+    }
+    const draft = await draftDatabaseMap(database);
+    if (options.out === undefined) process.stdout.write(draft.text);
+    else writeDraft(options.out, draft.text);
+    if (draft.todos.length === 0) {
+      if (options.out !== undefined) note(`orgshift: wrote ${options.out}; check it with \`orgshift schema check\``);
+      process.exitCode = EXIT_OK;
+      return;
+    }
+    const count = `${draft.todos.length} TODO${draft.todos.length === 1 ? '' : 's'}`;
+    note(`orgshift: the draft${options.out ? ` in ${options.out}` : ''} has ${count} to resolve:`);
+    for (const todo of draft.todos) note(`  ${todo.path}: ${todo.message.split('\n')[0]}`);
+    process.exitCode = EXIT_FINDINGS;
+  } catch (error) {
+    reportError(error);
+    // Whatever went wrong, no draft was made: a configuration or database problem (exit 1 means TODOs here).
+    process.exitCode = EXIT_USAGE;
+  }
+}
+
+function writeDraft(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch {
+    throw new ConfigError('--out', `cannot write ${path}`);
+  }
 }
 
 function printProblems(origin: string, problems: readonly SchemaProblem[]): void {

@@ -9,6 +9,7 @@ import {
   snapshotOf,
   type TableInfo,
   type TypeFamily,
+  type ValueStorage,
 } from '../../../schema-map/catalog.js';
 import type { QualifiedName } from '../../../schema-map/table-name.js';
 
@@ -75,6 +76,11 @@ interface ForeignKeyRow {
   on_delete: string;
 }
 
+const STORAGE: ValueStorage = Object.freeze<ValueStorage>({
+  timestamp: ['timestamp', 'timestamptz', 'date'],
+  boolean: ['boolean'],
+});
+
 /** Reads pg_catalog directly: information_schema hides what the current role does not own. */
 export function postgresCatalog(db: Kysely<unknown>): Catalog {
   let schema: Promise<string> | undefined;
@@ -97,6 +103,7 @@ export function postgresCatalog(db: Kysely<unknown>): Catalog {
       where c.relkind in ('r', 'p', 'v', 'm', 'f'))`;
   };
   return {
+    storage: STORAGE,
     async describe(names) {
       const defaultSchema = await currentSchema();
       if (names.length === 0) return snapshotOf(new Map(), defaultSchema);

@@ -9,6 +9,7 @@ import {
   snapshotOf,
   type TableInfo,
   type TypeFamily,
+  type ValueStorage,
 } from '../../../schema-map/catalog.js';
 import type { QualifiedName } from '../../../schema-map/table-name.js';
 
@@ -39,6 +40,12 @@ interface ColumnRow {
   pk: number;
   hidden: number;
 }
+
+/** SQLite has no timestamp or boolean type: orgshift stores them as ISO text and 0/1. */
+const STORAGE: ValueStorage = Object.freeze<ValueStorage>({
+  timestamp: ['timestamp', 'timestamptz', 'date', 'text'],
+  boolean: ['boolean', 'integer'],
+});
 
 /** pragma_* table-valued functions; `schema` is 'main' or an attached database. */
 export function sqliteCatalog(db: Kysely<unknown>): Catalog {
@@ -95,6 +102,7 @@ export function sqliteCatalog(db: Kysely<unknown>): Catalog {
     });
   };
   return {
+    storage: STORAGE,
     async describe(names) {
       const result = new Map<string, TableInfo>();
       for (const name of names) {
