@@ -157,6 +157,6 @@ function membershipsJson(m: MapSql): string {
 
 function membershipColumns(m: MapSql): string {
   return membershipFields(m)
-    .map(([name, expression]) => `${expression} as m_${name}`)
+    .map(([name, expression]) => `${expression} as ${m.q(`m_${name}`)}`)
     .join(', ');
 }

@@ -163,7 +163,7 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
       ]);
       // Recorded for repair.
       await vi.waitFor(async () =>
-        expect(await count(orgshift, 'orgshift_migration_failures', `user_id = '${id}'`)).toBe(1),
+        expect(await count(orgshift, 'orgshift_migration_failures', `subject = '${id}'`)).toBe(1),
       );
     });
 
