@@ -53,6 +53,11 @@ export class LockLoadVerify<T> {
     return this.#flights.run(id, () => this.#observe(this.#resolve(id)));
   }
 
+  /** As `get`, but never joins a read that started earlier: for callers that just wrote the entity. */
+  getFresh(id: string): Promise<T> {
+    return this.#flights.runFresh(id, () => this.#observe(this.#resolve(id)));
+  }
+
   async #resolve(id: string): Promise<{ value: T; outcome: LookupOutcome }> {
     if (this.#options.lockMode !== 'always') {
       const fast = await this.#entity.load(id);
