@@ -3,6 +3,13 @@ import { z } from 'zod';
 import { DEFAULT_LEGACY_SCHEMA, type LegacySchema, SQL_IDENTIFIER } from '../db/legacy-schema.js';
 import { ConfigError } from '../errors.js';
 import type { LockConfig } from '../lock/lock-manager.js';
+import {
+  aesKey,
+  assertDemoKeysStayLocal,
+  assertKeysDistinct,
+  assertTokensDistinct,
+  bearerToken,
+} from './secret-rules.js';
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -36,10 +43,6 @@ export interface OrgshiftConfig {
 export const DEMO_LEGACY_KEY = Buffer.alloc(32, 'orgshift-demo-legacy-key').toString('base64');
 export const DEMO_SECRET_KEY = Buffer.alloc(32, 'orgshift-demo-current-key').toString('base64');
 
-const base64Key = z
-  .string()
-  .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded');
-
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 const envSchema = z.object({
@@ -58,15 +61,16 @@ const envSchema = z.object({
     .string()
     .default('redis://127.0.0.1:6379')
     .refine((url) => /^rediss?:\/\//.test(url), 'must be redis://… or rediss://…'),
-  ORGSHIFT_REDIS_PREFIX: z.string().max(100).default('orgshift:'),
+  // Empty would put orgshift's keys among the application's own, where a FLUSH or a clash is one typo away.
+  ORGSHIFT_REDIS_PREFIX: z.string().min(1, 'must not be empty').max(100).default('orgshift:'),
   ORGSHIFT_LOCK_TTL_MS: positiveInt(3_600_000).default(30_000),
   ORGSHIFT_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   ORGSHIFT_HOST: z.string().min(1).default('127.0.0.1'),
   ORGSHIFT_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-  ORGSHIFT_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  ORGSHIFT_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  ORGSHIFT_LEGACY_KEY: base64Key.optional(),
-  ORGSHIFT_SECRET_KEY: base64Key.optional(),
+  ORGSHIFT_API_TOKEN: bearerToken.optional(),
+  ORGSHIFT_ADMIN_TOKEN: bearerToken.optional(),
+  ORGSHIFT_LEGACY_KEY: aesKey.optional(),
+  ORGSHIFT_SECRET_KEY: aesKey.optional(),
   ORGSHIFT_CONFIG: z.string().optional(),
 });
 
@@ -158,17 +162,22 @@ function keysFrom(env: z.infer<typeof envSchema>, database: DatabaseConfig): Key
   const legacy = env.ORGSHIFT_LEGACY_KEY;
   const current = env.ORGSHIFT_SECRET_KEY;
   if (legacy !== undefined && current !== undefined) {
-    return { legacy: Buffer.from(legacy, 'base64'), current: Buffer.from(current, 'base64'), demo: false };
+    const keys = { legacy: Buffer.from(legacy, 'base64'), current: Buffer.from(current, 'base64'), demo: false };
+    assertKeysDistinct(keys.legacy, keys.current);
+    return keys;
   }
+  const missing = legacy === undefined ? 'ORGSHIFT_LEGACY_KEY' : 'ORGSHIFT_SECRET_KEY';
   if (database.kind === 'postgres') {
-    const missing = legacy === undefined ? 'ORGSHIFT_LEGACY_KEY' : 'ORGSHIFT_SECRET_KEY';
     throw new ConfigError(missing, 'is required with PostgreSQL (demo keys are for SQLite only)');
   }
-  return {
+  assertDemoKeysStayLocal(missing, env.ORGSHIFT_HOST);
+  const keys = {
     legacy: Buffer.from(legacy ?? DEMO_LEGACY_KEY, 'base64'),
     current: Buffer.from(current ?? DEMO_SECRET_KEY, 'base64'),
     demo: true,
   };
+  assertKeysDistinct(keys.legacy, keys.current);
+  return keys;
 }
 
 /**
@@ -180,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrgshiftConfig
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw firstIssue(parsed.error, '');
   const e = parsed.data;
+  assertTokensDistinct(e.ORGSHIFT_API_TOKEN, e.ORGSHIFT_ADMIN_TOKEN);
   const file = readConfigFile(e.ORGSHIFT_CONFIG);
   const database = databaseFrom(e.ORGSHIFT_DATABASE_URL, e.ORGSHIFT_DATABASE_POOL_SIZE);
   const lockKind = e.ORGSHIFT_LOCK ?? (database.kind === 'sqlite' ? 'memory' : 'postgres');
