@@ -62,8 +62,9 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
   await registerOpenApi(app);
   const finishRoutes = trackRouteMethods(app);
   const http = orgshift.config.http;
-  await app.register(userRoutes, { orgshift, apiToken: options.apiToken ?? http.apiToken });
-  await app.register(adminRoutes, { orgshift, adminToken: options.adminToken ?? http.adminToken });
+  const apiToken = options.apiToken ?? http.apiToken;
+  await app.register(userRoutes, { orgshift, apiToken });
+  await app.register(adminRoutes, { orgshift, apiToken, adminToken: options.adminToken ?? http.adminToken });
   await app.register(probeRoutes, { orgshift });
   await app.register(metricsRoute, { metrics });
   finishRoutes();

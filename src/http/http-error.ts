@@ -7,6 +7,7 @@ import type { ErrorCode } from '../errors.js';
  */
 export type HttpOnlyErrorCode =
   | 'unauthorized'
+  | 'admin_disabled'
   | 'not_found'
   | 'method_not_allowed'
   | 'invalid_request'

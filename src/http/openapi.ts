@@ -19,7 +19,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'Users migrated just in time from single-user accounts to organizations, verified on every read. ' +
           'Errors are `{ "error": { "code", "message" } }`; every 503 carries Retry-After. ' +
           '/v1/users needs ORGSHIFT_API_TOKEN and /v1/admin needs ORGSHIFT_ADMIN_TOKEN as a bearer token; ' +
-          'a scope whose token is not configured answers loopback clients only. ' +
+          'without any token both scopes answer local clients only (a request carrying Forwarded or ' +
+          'X-Forwarded-For is never local); with ORGSHIFT_API_TOKEN set and no ORGSHIFT_ADMIN_TOKEN the admin ' +
+          'routes answer 403 admin_disabled. ' +
           'Probes, /metrics and this document are open.',
         version,
       },

@@ -30,8 +30,10 @@ ORGSHIFT_ADMIN_TOKEN; the API token is refused there), /healthz, /readyz,
 /metrics, /openapi.json (open).
 
 Without ORGSHIFT_API_TOKEN the server refuses to listen beyond loopback
-(exit 2). A scope whose token is unset answers loopback clients only, so
-without ORGSHIFT_ADMIN_TOKEN the admin routes work from this machine only.
+(exit 2) and both scopes answer local clients only; a request carrying
+Forwarded or X-Forwarded-For (a proxy) is never local. With
+ORGSHIFT_API_TOKEN set, the admin routes need ORGSHIFT_ADMIN_TOKEN and answer
+403 admin_disabled without it.
 
 SIGTERM or SIGINT: stop accepting, let in-flight requests finish for up to
 ORGSHIFT_SHUTDOWN_GRACE_MS (default ${DEFAULT_SHUTDOWN_GRACE_MS}), cut what is left, close the pools

@@ -6,6 +6,8 @@ import { auditReportSchema, errorResponses, rollbackReportSchema, statusSchema, 
 export interface AdminRoutesOptions {
   readonly orgshift: Orgshift;
   readonly adminToken: string | undefined;
+  /** Decides what an unset admin token means (see requireToken). */
+  readonly apiToken: string | undefined;
 }
 
 const security = [{ adminToken: [] }];
@@ -15,8 +17,8 @@ interface UserIdRoute {
 }
 
 /** /v1/admin: operations, behind the admin token (the API token is refused). */
-export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { orgshift, adminToken }) => {
-  app.addHook('onRequest', requireToken('admin', adminToken));
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { orgshift, adminToken, apiToken }) => {
+  app.addHook('onRequest', requireToken('admin', { apiToken, adminToken }));
 
   app.get(
     '/v1/admin/status',
@@ -25,7 +27,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         summary: 'legacy total, migrated, pending, failed; lock backend health',
         tags: ['admin'],
         security,
-        response: { 200: statusSchema, ...errorResponses(401, 500, 503) },
+        response: { 200: statusSchema, ...errorResponses(401, 403, 500, 503) },
       },
     },
     async () => {
@@ -41,7 +43,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         summary: 'set-based integrity audit of the whole database',
         tags: ['admin'],
         security,
-        response: { 200: auditReportSchema, ...errorResponses(401, 500, 503) },
+        response: { 200: auditReportSchema, ...errorResponses(401, 403, 500, 503) },
       },
     },
     () => orgshift.audit(),
@@ -55,7 +57,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         tags: ['admin'],
         security,
         params: userIdParams,
-        response: { 200: rollbackReportSchema, ...errorResponses(400, 401, 404, 409, 500, 503) },
+        response: { 200: rollbackReportSchema, ...errorResponses(400, 401, 403, 404, 409, 500, 503) },
       },
     },
     (request) => orgshift.rollbackUser(request.params.id),

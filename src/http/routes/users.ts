@@ -16,7 +16,7 @@ const security = [{ apiToken: [] }];
 
 /** /v1/users: lock-load-verify reads, behind the API token. */
 export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { orgshift, apiToken }) => {
-  app.addHook('onRequest', requireToken('api', apiToken));
+  app.addHook('onRequest', requireToken('api', { apiToken, adminToken: undefined }));
 
   app.get<UserIdRoute>(
     '/v1/users/:id',
