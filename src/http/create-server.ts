@@ -99,7 +99,8 @@ function installRequestPlumbing(app: FastifyInstance): void {
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const mapped = toErrorReply(error);
-  if (mapped.unexpected) request.log.error({ err: error }, 'request failed');
+  if (mapped.log === 'error') request.log.error({ err: error }, 'request failed');
+  else if (mapped.log === 'warn') request.log.warn({ err: error }, 'request failed; the client got a generic message');
   return reply.code(mapped.statusCode).headers(mapped.headers).send(mapped.body);
 }
 
