@@ -3,6 +3,7 @@ import type { Orgshift } from '../orgshift.js';
 import { AccessLog } from './access-log.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, toErrorReply } from './error-mapping.js';
 import { HttpError } from './http-error.js';
+import { capConnections, DEFAULT_HTTP_LIMITS, fastifyLimitOptions, type HttpLimits } from './http-limits.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { createLogger } from './logger.js';
 import { trackRouteMethods } from './method-not-allowed.js';
@@ -29,6 +30,8 @@ export interface ServerOptions {
   readonly logger?: FastifyBaseLogger;
   /** Largest accepted body; no route takes more than a few bytes. */
   readonly bodyLimit?: number;
+  /** Timeouts and the connection cap; `DEFAULT_HTTP_LIMITS` when omitted. */
+  readonly limits?: HttpLimits;
 }
 
 /**
@@ -38,7 +41,9 @@ export interface ServerOptions {
  */
 export async function createServer(orgshift: Orgshift, options: ServerOptions = {}): Promise<FastifyInstance> {
   const metrics = options.metrics ?? createMetrics();
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
+    ...fastifyLimitOptions(limits),
     loggerInstance: options.logger ?? createLogger(),
     logController: new AccessLog(),
     genReqId: requestIdOf,
@@ -53,6 +58,7 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
     },
   });
 
+  capConnections(app.server, limits);
   // JSON only: anything else is 415 rather than a string body no route expects.
   app.removeContentTypeParser('text/plain');
   installHttpMetrics(app, metrics);
@@ -71,7 +77,7 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
   return app;
 }
 
-/** Request ids, load shedding while closing, and Retry-After on every 503. */
+/** Request ids, load shedding while closing, Retry-After on every 503, and no keep-alive over an unread body. */
 function installRequestPlumbing(app: FastifyInstance): void {
   let closing = false;
   app.addHook('preClose', (done) => {
@@ -86,10 +92,12 @@ function installRequestPlumbing(app: FastifyInstance): void {
     }
     done();
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     // server.close() only reaps connections idle at that moment; a keep-alive
     // connection whose request was still running would otherwise hold the drain open.
-    if (closing) reply.header('connection', 'close');
+    // An answer sent before the body was read (401, 413, …) closes too: keeping the
+    // connection would mean reading, and waiting for, a body nobody wants.
+    if (closing || !request.raw.complete) reply.header('connection', 'close');
     if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) {
       reply.header('retry-after', String(DEFAULT_RETRY_AFTER_SECONDS));
     }

@@ -80,7 +80,7 @@ async function serve(options: ServeOptions): Promise<void> {
       onDatabaseError: (error) => logger.warn({ err: error }, 'database pool error'),
     });
     const demoUser = options.demo ? await seedDemo(orgshift) : undefined;
-    const app = await createServer(orgshift, { metrics, logger });
+    const app = await createServer(orgshift, { metrics, logger, limits: settings.limits });
     const address = await listen(app, config);
     if (address === undefined) {
       await orgshift.close();
