@@ -3,6 +3,7 @@ import { BACKFILL_DEFAULTS, type BackfillOptions, type BackfillReport } from '..
 import { createProgressReporter } from '../../ops/progress-reporter.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
 import { type CommandOptions, positiveInt, withOrgshift } from '../run-command.js';
+import { onStopSignals } from '../stop-signals.js';
 
 /** Commander's parsed flags are the library's options, plus --json. */
 type BackfillCommandOptions = CommandOptions &
@@ -53,12 +54,13 @@ export function register(program: Command): void {
         const reporter = createProgressReporter();
         const interrupt = new AbortController();
         // First Ctrl-C: finish the batches in flight and print the summary. A second one kills.
-        const onSignal = () => {
-          if (interrupt.signal.aborted) process.exit(130);
-          note('backfill: stopping after the batches in flight (again to abort)');
-          interrupt.abort();
-        };
-        process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+        const stopListening = onStopSignals({
+          first: () => {
+            note('backfill: stopping after the batches in flight (again to abort)');
+            interrupt.abort();
+          },
+          again: () => process.exit(130),
+        });
         try {
           const report = await orgshift.backfill({
             concurrency: options.concurrency,
@@ -77,7 +79,7 @@ export function register(program: Command): void {
           return report.failed > 0 || report.interrupted ? EXIT_FINDINGS : EXIT_OK;
         } finally {
           reporter.stop();
-          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+          stopListening();
         }
       }),
     );

@@ -12,6 +12,7 @@ import { DEFAULT_SHUTDOWN_GRACE_MS, shutdown } from '../../http/shutdown.js';
 import { type Orgshift, open } from '../../orgshift.js';
 import { EXIT_USAGE, note, printLine, reportError } from '../output.js';
 import { configOrExit } from '../run-command.js';
+import { onStopSignals } from '../stop-signals.js';
 
 interface ServeOptions {
   readonly demo?: boolean;
@@ -114,20 +115,16 @@ async function listen(app: Awaited<ReturnType<typeof createServer>>, config: Org
   }
 }
 
-/** Resolves with the first SIGTERM or SIGINT; a second one means "now", as an impatient operator expects. */
+/** Resolves with the first SIGTERM or SIGINT; a later one means "now", as an impatient operator expects. */
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    let received = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (received) {
+    onStopSignals({
+      first: resolve,
+      again: (signal) => {
         note(`orgshift: second ${signal}, exiting without waiting`);
         process.exit(1);
-      }
-      received = true;
-      resolve(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+      },
+    });
   });
 }
 
