@@ -50,7 +50,7 @@ export interface Orgshift {
   health(): Promise<Health>;
   migrateSchema(): Promise<MigrateReport>;
   seed(options: SeedOptions): Promise<SeedReport>;
-  /** Migrates every pending legacy user in claimed batches (DESIGN §5). */
+  /** Migrates every pending legacy user in claimed batches (docs/design.md#operations). */
   backfill(options?: BackfillOptions): Promise<BackfillReport>;
   /** Set-based integrity audit of the whole database. */
   audit(options?: AuditOptions): Promise<AuditReport>;

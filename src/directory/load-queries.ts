@@ -2,7 +2,7 @@ import { type Dialect, ident } from '../db/database.js';
 import type { LegacySchema } from '../db/legacy-schema.js';
 
 /**
- * SQL for the three loading strategies of the seed, on both dialects.
+ * SQL for the three loading strategies (json, join, select-in), on both dialects.
  * Every variant returns the same "head" columns (user, current org, personal
  * org, personal org member count, legacy status); they differ in how the
  * memberships come back.

@@ -29,7 +29,7 @@ export interface MigrationResult {
 }
 
 /**
- * Migrates one user in its own write transaction (DESIGN §3). A unique
+ * Migrates one user in its own write transaction (docs/design.md#lock-load-verify). A unique
  * violation means the user row was created by someone else (a native sign-up
  * or a holder whose lock we stole after expiry): reported as 'conflict', so
  * the caller reloads instead of failing.

@@ -85,7 +85,7 @@ async function writeOnSqlite(trx: Kysely<OrgshiftTables>, ctx: MigrationContext,
   return Number(marked.numAffectedRows ?? 0n);
 }
 
-/** DESIGN §3 step 2 and 3, in foreign-key order; the repair queue entry goes in the same commit. */
+/** Steps 4.2 and 4.3 of docs/design.md#lock-load-verify, in foreign-key order; the repair queue entry goes in the same commit. */
 function migrationWrites(ctx: MigrationContext, s: Spelling): RawBuilder<unknown>[] {
   const id = sql.raw(s.id);
   return [
@@ -104,7 +104,7 @@ function migrationWrites(ctx: MigrationContext, s: Spelling): RawBuilder<unknown
 }
 
 /**
- * The fence (DESIGN §3 step 4): only a row still unmarked is flipped, so two
+ * The fence (step 4.4 of docs/design.md#lock-load-verify): only a row still unmarked is flipped, so two
  * migrations of one user can never both count it.
  */
 function markLegacyRows(ctx: MigrationContext, s: Spelling): RawBuilder<unknown> {

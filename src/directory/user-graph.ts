@@ -1,7 +1,7 @@
 /**
  * What one load returns: a frozen snapshot of a user and everything its
  * verification needs. Plain data only, so nothing can be lazily loaded later
- * by accident (the N+1 the seed warns about).
+ * by accident (one query per membership, the N+1 pattern).
  */
 export interface OrgRecord {
   readonly id: string;
@@ -64,7 +64,7 @@ export function loadState(loaded: LoadedUser): LoadState {
   return loaded.legacy.exists ? 'unmigrated' : 'absent';
 }
 
-/** The documented user JSON (DESIGN §6). Never carries a secret. */
+/** The documented user JSON (docs/design.md#interfaces). Never carries a secret. */
 export interface UserView {
   readonly id: string;
   readonly email: string;

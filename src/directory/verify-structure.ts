@@ -3,7 +3,7 @@ import type { LoadedUser, UserRecord } from './user-graph.js';
 import { type Violation, violation } from './violations.js';
 
 /**
- * The structural checks of DESIGN §2, on the graph one load returned: no
+ * The structural checks of docs/design.md#invariants, on the graph one load returned: no
  * extra query. Runs on every read.
  */
 export function verifyStructure(loaded: LoadedUser): readonly Violation[] {

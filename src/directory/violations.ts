@@ -1,4 +1,4 @@
-/** The invariant codes of DESIGN §2. */
+/** The invariant codes of docs/design.md#invariants. */
 export type ViolationCode =
   | 'user_missing'
   | 'current_org_missing'

@@ -35,7 +35,7 @@ export interface ServerOptions {
 }
 
 /**
- * The HTTP service of DESIGN §6 over an open orgshift. The caller listens and
+ * The HTTP service (docs/design.md#interfaces) over an open orgshift. The caller listens and
  * closes; closing the server does not close orgshift (see serve.ts for the
  * shutdown order).
  */

@@ -4,7 +4,7 @@ import { ROLES } from '../db/schema.js';
 import type { ViolationCode } from '../directory/violations.js';
 
 /**
- * One set-based query per invariant of DESIGN §2, over the whole database.
+ * One set-based query per invariant of docs/design.md#invariants, over the whole database.
  * Each returns the distinct ids of the users that break it, as `user_id`,
  * with one boolean column per code it checks (named after the code) saying
  * which invariant the user breaks; the runner counts them and keeps a sample. No

@@ -3,7 +3,7 @@ import type { Dialect } from '../db/database.js';
 import type { LegacySchema } from '../db/legacy-schema.js';
 
 /**
- * Every foreign-key column of orgshift's tables must be indexed (DESIGN §1):
+ * Every foreign-key column of orgshift's tables must be indexed (docs/design.md#data-model):
  * PostgreSQL does not index the referencing side, and without the index every
  * anti-join of the audit and every delete of a parent becomes a scan. Read
  * from the catalog, so a dropped or forgotten index shows up as

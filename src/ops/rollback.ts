@@ -27,7 +27,7 @@ export interface RollbackLocking {
 }
 
 /**
- * Reverses one user's migration (DESIGN §5) under the same `user:<id>` lock
+ * Reverses one user's migration (docs/design.md#operations) under the same `user:<id>` lock
  * as a just-in-time migration, in one transaction: the legacy row gets back
  * the user's current email, display name, settings (preferences ∪ org
  * settings) and secret (re-encrypted with the legacy key) and loses its

@@ -64,7 +64,7 @@ describe('orgshift CLI', { timeout: 240_000 }, () => {
     expect(orgshift(['seed', '--users', 'many']).code).toBe(2);
   });
 
-  it('prints the user JSON of DESIGN §6 and a clean verification', async () => {
+  it('prints the documented user JSON and a clean verification', async () => {
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(DB.slice('sqlite:'.length), { readonly: true });
     const { id } = db.prepare('select id from legacy_users limit 1').get() as { id: string };

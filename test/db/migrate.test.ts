@@ -20,7 +20,7 @@ const TABLES = [
   'api_keys',
 ];
 
-/** Foreign-key columns of DESIGN §1; each must lead some index. */
+/** Foreign-key columns of docs/design.md#data-model; each must lead some index. */
 const FK_COLUMNS: readonly [string, string][] = [
   ['users', 'current_org_id'],
   ['org_members', 'org_id'],

@@ -3,7 +3,7 @@ import type { Dialect } from '../database.js';
 import { ROLES } from '../schema.js';
 import { sqlTypes } from '../sql-types.js';
 
-/** The organization side of DESIGN §1, with an index on every foreign-key column. */
+/** The organization side of docs/design.md#data-model, with an index on every foreign-key column. */
 export function organizationsMigration(dialect: Dialect): Migration {
   const t = sqlTypes(dialect);
   const statements = [
