@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { BACKFILL_DEFAULTS, type BackfillOptions, type BackfillReport } from '../../ops/backfill-options.js';
 import { createProgressReporter } from '../../ops/progress-reporter.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
-import { type CommandOptions, positiveInt, withOrgshift } from '../run-command.js';
+import { type CommandOptions, wholeNumber, withOrgshift } from '../run-command.js';
 import { onStopSignals } from '../stop-signals.js';
 
 /** Commander's parsed flags are the library's options, plus --json. */
@@ -36,14 +36,14 @@ export function register(program: Command): void {
     .option(
       '--concurrency <c>',
       `batches in flight (PostgreSQL; default ${BACKFILL_DEFAULTS.concurrency})`,
-      positiveInt('--concurrency', 64),
+      wholeNumber('--concurrency', 1, 64),
     )
     .option(
       '--batch-size <b>',
       `users per batch transaction (default ${BACKFILL_DEFAULTS.batchSize})`,
-      positiveInt('--batch-size', 10_000),
+      wholeNumber('--batch-size', 1, 10_000),
     )
-    .option('--limit <l>', 'stop after this many users', positiveInt('--limit'))
+    .option('--limit <l>', 'stop after this many users', wholeNumber('--limit', 1))
     .option('--rate <r>', 'at most this many users per second', positiveNumber)
     .option('--retry-failed', 'also retry users recorded in migration_failures')
     .option('--dry-run', 'count what would be migrated; write nothing')

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { sql } from 'kysely';
 import type { OrgshiftConfig } from '../../config/config.js';
-import { ident } from '../../db/database.js';
 import { ConfigError } from '../../errors.js';
 import { createServer } from '../../http/create-server.js';
 import { createLogger } from '../../http/logger.js';
@@ -9,6 +7,7 @@ import { assertListenAllowed } from '../../http/loopback.js';
 import { createMetrics } from '../../http/metrics.js';
 import { type ServeSettings, serveSettingsFromEnv } from '../../http/serve-settings.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, shutdown } from '../../http/shutdown.js';
+import { sampleLegacyIds } from '../../ops/sample-ids.js';
 import { type Orgshift, open } from '../../orgshift.js';
 import { EXIT_USAGE, note, printLine, reportError } from '../output.js';
 import { configOrExit } from '../run-command.js';
@@ -20,6 +19,8 @@ interface ServeOptions {
 
 const DEMO_USERS = 1_000;
 const DEMO_DEPENDENTS = 3;
+/** Ids printed after the curl, so a first-time user has more than one to try. */
+const DEMO_SAMPLE = 5;
 /** Errors of `listen` that mean "pick another host or port", i.e. configuration. */
 const LISTEN_CONFIG_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND']);
 
@@ -80,7 +81,7 @@ async function serve(options: ServeOptions): Promise<void> {
       observer: metrics.observer,
       onDatabaseError: (error) => logger.warn({ err: error }, 'database pool error'),
     });
-    const demoUser = options.demo ? await seedDemo(orgshift) : undefined;
+    const demoUsers = options.demo ? await seedDemo(orgshift) : undefined;
     const app = await createServer(orgshift, { metrics, logger, limits: settings.limits });
     const address = await listen(app, config);
     if (address === undefined) {
@@ -89,7 +90,7 @@ async function serve(options: ServeOptions): Promise<void> {
       return;
     }
     printLine(`orgshift: listening on ${address}`);
-    if (demoUser !== undefined) printLine(`try: ${curlFor(address, demoUser, config.http.apiToken)}`);
+    if (demoUsers !== undefined) printDemoHints(address, demoUsers, config.http.apiToken);
     const signal = await stopped;
     logger.info({ signal, graceMs: settings.shutdownGraceMs }, 'shutting down');
     const report = await shutdown(app, orgshift, settings.shutdownGraceMs);
@@ -137,21 +138,22 @@ function exitSoon(code: number): void {
   setTimeout(() => process.exit(code), 1_000).unref();
 }
 
-/** Seeds the demo data once and returns a legacy user to try (unmigrated if any is left). */
-async function seedDemo(orgshift: Orgshift): Promise<string> {
+/** Seeds the demo data once and returns a few legacy users to try (unmigrated ones first). */
+async function seedDemo(orgshift: Orgshift): Promise<readonly string[]> {
   if ((await orgshift.status()).legacyTotal === 0) {
     note(`orgshift: seeding ${DEMO_USERS} demo legacy users`);
     await orgshift.seed({ users: DEMO_USERS, dependents: DEMO_DEPENDENTS });
   }
-  const legacy = orgshift.db.legacy;
-  const table = sql.raw(ident(legacy.usersTable));
-  const id = sql.raw(ident(legacy.columns.id));
-  const migratedAt = sql.raw(ident(legacy.columns.migratedAt));
-  const rows = await sql<{ id: string }>`
-    select ${id} as id from ${table} order by ${migratedAt} is not null, ${id} limit 1`.execute(orgshift.db.kysely);
-  const first = rows.rows[0]?.id;
-  if (first === undefined) throw new ConfigError('--demo', 'the legacy table is empty after seeding');
-  return first;
+  const ids = await sampleLegacyIds(orgshift.db, DEMO_SAMPLE);
+  if (ids.length === 0) throw new ConfigError('--demo', 'the legacy table is empty after seeding');
+  return ids;
+}
+
+function printDemoHints(address: string, ids: readonly string[], apiToken: string | undefined): void {
+  const [first, ...others] = ids;
+  printLine(`try: ${curlFor(address, String(first), apiToken)}`);
+  if (others.length > 0) printLine(`more demo users: ${others.join(' ')}`);
+  printLine('list more: npm run orgshift -- status --sample 20');
 }
 
 function curlFor(address: string, userId: string, apiToken: string | undefined): string {

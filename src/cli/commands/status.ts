@@ -1,24 +1,36 @@
 import type { Command } from 'commander';
+import { MAX_SAMPLE, sampleLegacyIds } from '../../ops/sample-ids.js';
 import { printJson, printLine } from '../output.js';
-import { type CommandOptions, withOrgshift } from '../run-command.js';
+import { type CommandOptions, wholeNumber, withOrgshift } from '../run-command.js';
+
+interface StatusOptions extends CommandOptions {
+  readonly sample?: number;
+}
 
 export function register(program: Command): void {
   program
     .command('status')
     .description('legacy total, migrated, pending, failed; lock backend health')
+    .option(
+      '--sample <n>',
+      `also list n legacy user ids to try (not yet migrated first; at most ${MAX_SAMPLE})`,
+      wholeNumber('--sample', 1, MAX_SAMPLE),
+    )
     .option('--json', 'print one JSON document')
-    .action((options: CommandOptions) =>
+    .action((options: StatusOptions) =>
       withOrgshift(options, {}, async (orgshift) => {
         const [counts, health] = await Promise.all([orgshift.status(), orgshift.health()]);
         const lock = { kind: orgshift.locks.kind, healthy: health.lock };
+        const sample = options.sample === undefined ? undefined : await sampleLegacyIds(orgshift.db, options.sample);
         if (options.json) {
-          printJson({ ...counts, lock });
+          printJson({ ...counts, lock, ...(sample === undefined ? {} : { sample }) });
         } else {
           printLine(`legacy users  ${counts.legacyTotal}`);
           printLine(`migrated      ${counts.migrated}`);
           printLine(`pending       ${counts.pending}`);
           printLine(`failed        ${counts.failed}`);
           printLine(`lock backend  ${lock.kind} (${lock.healthy ? 'healthy' : 'UNREACHABLE'})`);
+          if (sample !== undefined) printLine(`sample ids    ${sample.join(' ')}`);
         }
         return health.lock ? 0 : 1;
       }),
