@@ -39,8 +39,13 @@ ORGSHIFT_API_TOKEN set, the admin routes need ORGSHIFT_ADMIN_TOKEN and answer
 
 SIGTERM or SIGINT: stop accepting, let in-flight requests finish for up to
 ORGSHIFT_SHUTDOWN_GRACE_MS (default ${DEFAULT_SHUTDOWN_GRACE_MS}), cut what is left, close the pools
-and lock backend, exit 0. A second signal exits at once. Logs are JSON lines
-on stdout at ORGSHIFT_LOG_LEVEL (default info), tokens redacted.`;
+and lock backend, exit 0. A second signal (a second or more later) exits at
+once. Logs are JSON lines on stdout at ORGSHIFT_LOG_LEVEL (default info): one
+per request, allow-listed headers only, query values redacted.
+
+Slow clients: ORGSHIFT_HTTP_HEADERS_TIMEOUT_MS, ORGSHIFT_HTTP_REQUEST_TIMEOUT_MS,
+ORGSHIFT_HTTP_KEEP_ALIVE_TIMEOUT_MS, ORGSHIFT_HTTP_CONNECTION_TIMEOUT_MS and
+ORGSHIFT_HTTP_MAX_CONNECTIONS (see the README's configuration table).`;
 
 export function register(program: Command): void {
   program
