@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'config_invalid'
   | 'database_unavailable'
   | 'secret_undecryptable'
-  | 'legacy_row_invalid';
+  | 'legacy_row_invalid'
+  | 'legacy_key_duplicate'
+  | 'schema_invalid';
 
 export class OrgshiftError extends Error {
   readonly code: ErrorCode;
@@ -30,8 +32,9 @@ export class OrgshiftError extends Error {
 }
 
 export class InvalidUserIdError extends OrgshiftError {
-  constructor() {
-    super('invalid_user_id', 'user id must be a UUID');
+  /** `expected` says what a valid id looks like here ("a UUID", "a 64-bit integer"…). */
+  constructor(expected = 'a UUID') {
+    super('invalid_user_id', `user id must be ${expected}`);
   }
 }
 
@@ -73,6 +76,26 @@ export class LegacyRowInvalidError extends OrgshiftError {
   constructor(userId: string, column: string, what: string) {
     // Names the column, never its value: legacy data may hold secrets.
     super('legacy_row_invalid', `legacy row ${userId}: ${column} is not ${what}`);
+  }
+}
+
+/** Two legacy rows share one user key: migrating either would lose the other, so the key is refused until repaired. */
+export class LegacyKeyDuplicateError extends OrgshiftError {
+  constructor(
+    readonly userId: string,
+    readonly rows: number,
+  ) {
+    super(
+      'legacy_key_duplicate',
+      `${rows} legacy rows share the user key ${userId}; repair them before this user can migrate`,
+    );
+  }
+}
+
+/** The database does not have what the schema map names (a table, a column, a type), or orgshift's own tables are missing. */
+export class SchemaInvalidError extends OrgshiftError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('schema_invalid', message, options);
   }
 }
 

@@ -1,26 +1,35 @@
 import { sql } from 'kysely';
 import { loadConfig, type OrgshiftConfig } from './config/config.js';
-import { SecretCipher } from './crypto/secret-cipher.js';
-import { type Database, openDatabase } from './db/database.js';
+import type { Database } from './db/database.js';
 import { translateDatabaseError } from './db/database-errors.js';
+import { MapSql } from './db/map-sql.js';
 import { type MigrateReport, migrateSchema } from './db/migrate.js';
+import { openDatabase } from './db/open-database.js';
+import { createDemoTables } from './demo/demo-tables.js';
 import type { NewUser } from './directory/create-user.js';
 import type { LoadStrategy } from './directory/load-user.js';
 import type { LockMode } from './directory/lock-load-verify.js';
-import type { MigrationContext } from './directory/migration-context.js';
 import type { DirectoryObserver } from './directory/observer.js';
 import { UserDirectory, type VerifyReport } from './directory/user-directory.js';
 import type { UserView } from './directory/user-graph.js';
+import { SchemaInvalidError } from './errors.js';
 import { createLockManager } from './lock/create-lock-manager.js';
-import type { LockManager } from './lock/lock-manager.js';
+import type { LockKind, LockManager } from './lock/lock-manager.js';
+import { createCodecs } from './migration/codecs.js';
+import type { MigrationContext } from './migration/migration-context.js';
 import { type AuditOptions, type AuditReport, audit } from './ops/audit.js';
-import { type BackfillOptions, type BackfillReport, backfill } from './ops/backfill.js';
-import { type RollbackReport, rollbackUser } from './ops/rollback.js';
-import { type SeedOptions, type SeedReport, seed } from './ops/seed.js';
+import { backfill } from './ops/backfill/backfill.js';
+import type { BackfillOptions, BackfillReport } from './ops/backfill/options.js';
+import { type RollbackReport, rollbackUser } from './ops/rollback/rollback.js';
+import { type SeedOptions, type SeedReport, seed } from './ops/seed/seed.js';
 import { type StatusReport, status } from './ops/status.js';
+import { DEMO_ORIGIN } from './schema-map/demo-map.js';
+import type { MapModel } from './schema-map/map-model.js';
+import { inspectMap, type ResolvedMap, type SchemaProblem } from './schema-map/schema-check.js';
+import type { SchemaMap } from './schema-map/schema-map.js';
 
 export interface OpenOptions {
-  /** Apply schema migrations before returning (the CLI's `serve` and `npm start` do). */
+  /** Apply orgshift's schema (and the map's opt-in changes) before returning; the CLI's `serve` does. */
   readonly migrate?: boolean;
   readonly lockMode?: LockMode;
   readonly loadStrategy?: LoadStrategy;
@@ -36,83 +45,202 @@ export interface Health {
   readonly lock: boolean;
 }
 
-/** One open orgshift: a database, a lock backend and the operations over them. */
+export interface RollbackRequest {
+  /** Report what a rollback would do, refusals and discarded changes included, and change nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** One open orgshift: a database, a lock backend, a schema map, and the operations over them. */
 export interface Orgshift {
-  readonly config: OrgshiftConfig;
-  readonly db: Database;
-  readonly locks: LockManager;
-  readonly users: UserDirectory;
-  readonly migration: MigrationContext;
+  /** The schema map in use. */
+  readonly map: SchemaMap;
+  readonly lockKind: LockKind;
+  /** Lock-load-verify: the user, migrated just in time on first access and verified. */
   getUser(id: string): Promise<UserView>;
+  /** Deep verification of one user (dependents, every mapped field against its legacy source); never migrates. */
   verifyUser(id: string): Promise<VerifyReport>;
+  /** A native sign-up, with the personal org and owner membership a migration would create. */
   createUser(input: NewUser): Promise<UserView>;
   status(): Promise<StatusReport>;
   health(): Promise<Health>;
-  migrateSchema(): Promise<MigrateReport>;
+  /** orgshift's own tables, and the changes to the team's tables that the map opts into; one transaction. */
+  migrateSchema(options?: { readonly dryRun?: boolean }): Promise<MigrateReport>;
+  /** The map against the live catalog: every problem, named by map path and database object. */
+  checkSchema(): Promise<readonly SchemaProblem[]>;
+  /** Test and demo data in the mapped legacy tables. */
   seed(options: SeedOptions): Promise<SeedReport>;
-  /** Migrates every pending legacy user in claimed batches (docs/design.md#operations). */
+  /** Migrates every pending legacy user in claimed batches. */
   backfill(options?: BackfillOptions): Promise<BackfillReport>;
   /** Set-based integrity audit of the whole database. */
   audit(options?: AuditOptions): Promise<AuditReport>;
   /** Reverses one user's migration under its lock; `rollback_refused` when it would lose data. */
-  rollbackUser(id: string): Promise<RollbackReport>;
+  rollbackUser(id: string, request?: RollbackRequest): Promise<RollbackReport>;
   close(): Promise<void>;
 }
 
+/** What the CLI, the HTTP service and the tests reach under the public surface. */
+export interface OrgshiftInternals {
+  readonly config: OrgshiftConfig;
+  readonly db: Database;
+  readonly sql: MapSql;
+  readonly locks: LockManager;
+  readonly users: UserDirectory;
+  readonly migration: MigrationContext;
+}
+
+const INTERNALS = new WeakMap<Orgshift, OrgshiftInternals>();
+
+/** Internal: not exported from the package. */
+export function internalsOf(orgshift: Orgshift): OrgshiftInternals {
+  const found = INTERNALS.get(orgshift);
+  if (found === undefined) throw new TypeError('not an orgshift opened by open()');
+  return found;
+}
+
 export async function open(config: OrgshiftConfig = loadConfig(), options: OpenOptions = {}): Promise<Orgshift> {
-  const db = openDatabase(config.database, config.legacy, {
-    onPoolError: options.onDatabaseError ?? (() => undefined),
-  });
-  const ownsLocks = options.locks === undefined;
-  let locks: LockManager;
+  const db = openDatabase(config.database, { onPoolError: options.onDatabaseError ?? (() => undefined) });
+  let locks: LockManager | undefined;
   try {
-    if (options.migrate) await migrateSchema(db).catch((error) => Promise.reject(translateDatabaseError(error)));
+    const model = config.map.model;
+    if (options.migrate) await migrateWith(db, config, model);
+    const resolved = await resolve(db, model);
+    const ownerRole = await ownerRoleValue(db, new MapSql(resolved, db.sql));
     locks = options.locks ?? createLockManager(config.lock);
+    return assemble(config, db, resolved, ownerRole, locks, options);
   } catch (error) {
+    if (locks !== undefined && options.locks === undefined) await locks.close().catch(() => undefined);
     await db.close();
-    throw error;
+    throw translateDatabaseError(db, error);
   }
+}
+
+/**
+ * `db migrate` without opening the rest: the map may not resolve yet (a
+ * marker column the migration is about to add), so nothing here needs it to.
+ */
+export async function migrateDatabase(
+  config: OrgshiftConfig,
+  options: { readonly dryRun?: boolean } = {},
+): Promise<MigrateReport> {
+  const db = openDatabase(config.database);
+  try {
+    return await migrateWith(db, config, config.map.model, options.dryRun);
+  } catch (error) {
+    throw translateDatabaseError(db, error);
+  } finally {
+    await db.close();
+  }
+}
+
+/** `schema check` without opening the rest: it must report a map that does not resolve, not fail on it. */
+export async function inspectDatabase(config: OrgshiftConfig): Promise<readonly SchemaProblem[]> {
+  const db = openDatabase(config.database);
+  try {
+    return (await inspectMap(config.map.model, db.catalog)).problems;
+  } catch (error) {
+    throw translateDatabaseError(db, error);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The demo map's tables are created with orgshift's own: the demo has no application to create them. */
+function migrateWith(db: Database, config: OrgshiftConfig, model: MapModel, dryRun = false): Promise<MigrateReport> {
+  const demo = config.map.origin === DEMO_ORIGIN;
+  return migrateSchema(db, model, { dryRun, before: demo ? (trx) => createDemoTables(trx, db.sql) : undefined });
+}
+
+async function resolve(db: Database, model: MapModel): Promise<ResolvedMap> {
+  const inspection = await inspectMap(model, db.catalog);
+  if (inspection.resolved !== null) return inspection.resolved;
+  const errors = inspection.problems.filter((p) => p.severity === 'error');
+  const listed = errors
+    .slice(0, 5)
+    .map((p) => `${p.path} (${p.object}): ${p.message}`)
+    .join('; ');
+  throw new SchemaInvalidError(
+    `the schema map does not match ${db.target}: ${listed}${errors.length > 5 ? ` and ${errors.length - 5} more` : ''} (run \`orgshift schema check\`)`,
+  );
+}
+
+/** The owner role's key in the roles table (looked up once: roles do not change under a migration), or the role string. */
+async function ownerRoleValue(db: Database, m: MapSql): Promise<unknown> {
+  const role = m.model.membership.role;
+  if (role.kind === 'column') return role.owner;
+  const result = await sql<{
+    id: unknown;
+  }>`select ${sql.raw(m.col('r', role.id))} as id from ${sql.raw(m.roles as string)} r
+    where ${sql.raw(m.col('r', role.name))} = ${role.owner}`.execute(db.kysely);
+  const id = result.rows[0]?.id;
+  if (id === undefined) {
+    throw new SchemaInvalidError(
+      `the roles table ${m.roles} has no row named "${role.owner}" (target.membership.role.owner)`,
+    );
+  }
+  return id;
+}
+
+function assemble(
+  config: OrgshiftConfig,
+  db: Database,
+  resolved: ResolvedMap,
+  ownerRole: unknown,
+  locks: LockManager,
+  options: OpenOptions,
+): Orgshift {
+  const m = new MapSql(resolved, db.sql);
   const migration: MigrationContext = Object.freeze({
-    dialect: db.dialect,
-    legacy: config.legacy,
-    legacyCipher: new SecretCipher(config.keys.legacy),
-    currentCipher: new SecretCipher(config.keys.current),
+    db,
+    sql: m,
+    codecs: createCodecs(config.map.map.codecs ?? {}, config.keys.env),
+    ownerRole,
   });
-  const users = new UserDirectory(db, locks, migration, {
+  const users = new UserDirectory(locks, migration, {
     ttlMs: config.lockTtlMs,
     waitMs: config.lockWaitMs,
     lockMode: options.lockMode,
     loadStrategy: options.loadStrategy,
     observer: options.observer,
   });
-  return {
-    config,
-    db,
-    locks: locks,
-    users,
-    migration,
-    getUser: (id) => users.getUser(id),
-    verifyUser: (id) => users.verifyUser(id),
-    createUser: (input) => users.createUser(input),
-    status: () => status(db),
+  const ownsLocks = options.locks === undefined;
+  // Every entry point passes its errors through the one translation seam.
+  const guard = <T>(work: () => Promise<T>): Promise<T> =>
+    work().catch((error: unknown) => {
+      throw translateDatabaseError(db, error);
+    });
+  const orgshift: Orgshift = Object.freeze({
+    map: config.map.map,
+    lockKind: locks.kind,
+    getUser: (id: string) => guard(() => users.getUser(id)),
+    verifyUser: (id: string) => guard(() => users.verifyUser(id)),
+    createUser: (input: NewUser) => guard(() => users.createUser(input)),
+    status: () => guard(() => status(db, m)),
     health: () => health(db, locks),
-    migrateSchema: () => migrateSchema(db),
-    seed: (seedOptions) => seed(db, config.keys.legacy, seedOptions),
-    backfill: (backfillOptions) => backfill(db, migration, backfillOptions),
-    audit: (auditOptions) => audit(db, auditOptions),
-    rollbackUser: (id) =>
-      rollbackUser(db, migration, { locks, ttlMs: config.lockTtlMs, waitMs: config.lockWaitMs }, id),
+    migrateSchema: (request?: { readonly dryRun?: boolean }) =>
+      guard(() => migrateWith(db, config, config.map.model, request?.dryRun)),
+    checkSchema: () => guard(async () => (await inspectMap(config.map.model, db.catalog)).problems),
+    seed: (seedOptions: SeedOptions) => guard(() => seed(migration, seedOptions)),
+    backfill: (backfillOptions?: BackfillOptions) => guard(() => backfill(migration, backfillOptions)),
+    audit: (auditOptions?: AuditOptions) => guard(() => audit(db, m, auditOptions)),
+    rollbackUser: (id: string, request?: RollbackRequest) =>
+      guard(() =>
+        rollbackUser(migration, { locks, ttlMs: config.lockTtlMs, waitMs: config.lockWaitMs }, id, {
+          dryRun: request?.dryRun,
+        }),
+      ),
     async close() {
       if (ownsLocks) await locks.close().catch(() => undefined);
       await db.close();
     },
-  };
+  });
+  INTERNALS.set(orgshift, Object.freeze({ config, db, sql: m, locks, users, migration }));
+  return orgshift;
 }
 
 async function health(db: Database, locks: LockManager): Promise<Health> {
   const [database, lock] = await Promise.all([
-    sql`select 1`
-      .execute(db.kysely)
+    db
+      .ping()
       .then(() => true)
       .catch(() => false),
     locks

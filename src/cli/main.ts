@@ -5,6 +5,7 @@ import { register as registerAudit } from './commands/audit.js';
 import { register as registerBackfill } from './commands/backfill.js';
 import { register as registerDb } from './commands/db.js';
 import { register as registerRollback } from './commands/rollback.js';
+import { register as registerSchema } from './commands/schema.js';
 import { register as registerSeed } from './commands/seed.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerStatus } from './commands/status.js';
@@ -19,6 +20,7 @@ const program = new Command('orgshift')
 
 for (const register of [
   registerDb,
+  registerSchema,
   registerSeed,
   registerServe,
   registerStatus,

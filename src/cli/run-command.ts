@@ -42,6 +42,20 @@ export async function withOrgshift(
   }
 }
 
+/** Runs a command that needs only the configuration (it opens what it needs itself), turning errors into exit codes. */
+export async function withConfig(
+  options: CommandOptions,
+  command: (config: OrgshiftConfig) => Promise<number>,
+): Promise<void> {
+  const config = configOrExit(options);
+  if (config === undefined) return;
+  try {
+    process.exitCode = await command(config);
+  } catch (error) {
+    process.exitCode = reportError(error, options);
+  }
+}
+
 /**
  * Parses a whole-number option within [min, max], or reports a usage error
  * (exit 2) whose message states exactly the range that is accepted.

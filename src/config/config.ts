@@ -1,25 +1,28 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_LEGACY_SCHEMA, type LegacySchema, SQL_IDENTIFIER } from '../db/legacy-schema.js';
+import type { DatabaseConfig } from '../db/open-database.js';
 import { ConfigError } from '../errors.js';
 import type { LockConfig } from '../lock/lock-manager.js';
+import { createCodecs } from '../migration/codecs.js';
+import { demoMap } from '../schema-map/demo-map.js';
+import { type LoadedMap, loadMapFile } from '../schema-map/load-map.js';
 import {
-  aesKey,
   assertDemoKeysStayLocal,
+  assertKeyNotPlaceholder,
   assertKeysDistinct,
   assertTokensDistinct,
   bearerToken,
 } from './secret-rules.js';
 
-export type DatabaseConfig =
-  | { readonly kind: 'sqlite'; readonly path: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number };
+export type { DatabaseConfig } from '../db/open-database.js';
 
 export interface KeyConfig {
-  /** 32-byte AES-256 key the legacy system encrypted secrets with. */
-  readonly legacy: Buffer;
-  /** 32-byte AES-256 key for secrets written by orgshift. */
-  readonly current: Buffer;
+  /**
+   * The environment variables the map's codecs read, with their values: key
+   * material never lives in the map file. On SQLite, the demo keys fill in
+   * ORGSHIFT_LEGACY_KEY and ORGSHIFT_SECRET_KEY when they are unset.
+   */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** True when the built-in demo keys are in use (SQLite only). */
   readonly demo: boolean;
 }
@@ -36,7 +39,8 @@ export interface OrgshiftConfig {
     readonly adminToken: string | undefined;
   };
   readonly keys: KeyConfig;
-  readonly legacy: LegacySchema;
+  /** The schema map: the team's tables, and how each target value is derived. */
+  readonly map: LoadedMap;
 }
 
 /** Public demo keys: anyone can read them here, so they are refused on PostgreSQL. */
@@ -69,79 +73,28 @@ const envSchema = z.object({
   ORGSHIFT_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   ORGSHIFT_API_TOKEN: bearerToken.optional(),
   ORGSHIFT_ADMIN_TOKEN: bearerToken.optional(),
-  ORGSHIFT_LEGACY_KEY: aesKey.optional(),
-  ORGSHIFT_SECRET_KEY: aesKey.optional(),
+  ORGSHIFT_MAP: z.string().min(1).optional(),
   ORGSHIFT_CONFIG: z.string().optional(),
 });
 
-const identifier = z.string().regex(SQL_IDENTIFIER, 'must be a lower-case SQL identifier');
-
-const fileSchema = z
-  .object({
-    dependents: z
-      .array(z.object({ table: identifier, payloadColumn: identifier }).strict())
-      .max(50)
-      .optional(),
-    orgSettingsKeys: z.array(z.string().min(1).max(200)).max(200).optional(),
-    legacy: z
-      .object({
-        usersTable: identifier.optional(),
-        columns: z
-          .object({
-            id: identifier,
-            email: identifier,
-            displayName: identifier,
-            settings: identifier,
-            apiKeyEnc: identifier,
-            createdAt: identifier,
-            migratedAt: identifier,
-          })
-          .partial()
-          .strict()
-          .optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-export type ConfigFile = z.infer<typeof fileSchema>;
-
-/** Names the first bad key the way a user wrote it: `ORGSHIFT_PORT` or `orgshift.config.json: dependents.0.table`. */
+/** Names the first bad key the way a user wrote it: `ORGSHIFT_PORT`. */
 function firstIssue(error: z.ZodError, prefix: string): ConfigError {
   const issue = error.issues[0];
   const path = issue?.path.join('.') ?? '';
   return new ConfigError(prefix + path, issue?.message ?? 'invalid value');
 }
 
-function readConfigFile(path: string | undefined): ConfigFile {
-  const explicit = path !== undefined;
-  const file = path ?? 'orgshift.config.json';
-  if (!existsSync(file)) {
-    if (explicit) throw new ConfigError('ORGSHIFT_CONFIG', `file ${file} does not exist`);
-    return {};
+/** The map named by ORGSHIFT_MAP, else ./orgshift.map.json when present, else the built-in demo map. */
+function mapFrom(path: string | undefined, legacyConfig: string | undefined): LoadedMap {
+  if (legacyConfig !== undefined || (path === undefined && existsSync('orgshift.config.json'))) {
+    throw new ConfigError(
+      legacyConfig !== undefined ? 'ORGSHIFT_CONFIG' : 'orgshift.config.json',
+      'is no longer read: describe your tables in a schema map (ORGSHIFT_MAP, see docs/schema-map.md)',
+    );
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new ConfigError(file, 'is not valid JSON');
-  }
-  const result = fileSchema.safeParse(parsed);
-  if (!result.success) throw firstIssue(result.error, `${file}: `);
-  return result.data;
-}
-
-function legacySchemaFrom(file: ConfigFile): LegacySchema {
-  const tables = file.dependents ?? DEFAULT_LEGACY_SCHEMA.dependents;
-  const names = new Set(tables.map((d) => d.table));
-  if (names.size !== tables.length) throw new ConfigError('dependents', 'a table is listed twice');
-  return Object.freeze({
-    usersTable: file.legacy?.usersTable ?? DEFAULT_LEGACY_SCHEMA.usersTable,
-    columns: Object.freeze({ ...DEFAULT_LEGACY_SCHEMA.columns, ...file.legacy?.columns }),
-    dependents: Object.freeze(tables.map((d) => Object.freeze({ ...d }))),
-    orgSettingsKeys: Object.freeze([...(file.orgSettingsKeys ?? DEFAULT_LEGACY_SCHEMA.orgSettingsKeys)]),
-  });
+  if (path !== undefined) return loadMapFile(path);
+  if (existsSync('orgshift.map.json')) return loadMapFile('orgshift.map.json');
+  return demoMap();
 }
 
 function databaseFrom(url: string, poolSize: number): DatabaseConfig {
@@ -158,26 +111,41 @@ function databaseFrom(url: string, poolSize: number): DatabaseConfig {
   return { kind: 'postgres', url, poolSize };
 }
 
-function keysFrom(env: z.infer<typeof envSchema>, database: DatabaseConfig): KeyConfig {
-  const legacy = env.ORGSHIFT_LEGACY_KEY;
-  const current = env.ORGSHIFT_SECRET_KEY;
-  if (legacy !== undefined && current !== undefined) {
-    const keys = { legacy: Buffer.from(legacy, 'base64'), current: Buffer.from(current, 'base64'), demo: false };
-    assertKeysDistinct(keys.legacy, keys.current);
-    return keys;
+const DEMO_KEYS: Readonly<Record<string, string>> = Object.freeze({
+  ORGSHIFT_LEGACY_KEY: DEMO_LEGACY_KEY,
+  ORGSHIFT_SECRET_KEY: DEMO_SECRET_KEY,
+});
+
+/**
+ * The key material the map's codecs name, read now so that a missing or
+ * malformed key stops the program at start (exit 2, naming the variable,
+ * never the value). The demo keys fill in only on SQLite.
+ */
+function keysFrom(env: NodeJS.ProcessEnv, map: LoadedMap, database: DatabaseConfig, host: string): KeyConfig {
+  const names = new Set(
+    Object.values(map.map.codecs ?? {}).flatMap((codec) => ('key' in codec ? [codec.key.env] : [])),
+  );
+  const values: Record<string, string | undefined> = {};
+  let demo = false;
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      assertKeyNotPlaceholder(name, value);
+      values[name] = value;
+      continue;
+    }
+    const fallback = DEMO_KEYS[name];
+    if (fallback === undefined) throw new ConfigError(name, `is required by the schema map's codecs`);
+    if (database.kind !== 'sqlite')
+      throw new ConfigError(name, 'is required with PostgreSQL (demo keys are for SQLite only)');
+    assertDemoKeysStayLocal(name, host);
+    values[name] = fallback;
+    demo = true;
   }
-  const missing = legacy === undefined ? 'ORGSHIFT_LEGACY_KEY' : 'ORGSHIFT_SECRET_KEY';
-  if (database.kind === 'postgres') {
-    throw new ConfigError(missing, 'is required with PostgreSQL (demo keys are for SQLite only)');
-  }
-  assertDemoKeysStayLocal(missing, env.ORGSHIFT_HOST);
-  const keys = {
-    legacy: Buffer.from(legacy ?? DEMO_LEGACY_KEY, 'base64'),
-    current: Buffer.from(current ?? DEMO_SECRET_KEY, 'base64'),
-    demo: true,
-  };
-  assertKeysDistinct(keys.legacy, keys.current);
-  return keys;
+  assertKeysDistinct(values);
+  const frozen = Object.freeze(values);
+  createCodecs(map.map.codecs ?? {}, frozen);
+  return Object.freeze({ env: frozen, demo });
 }
 
 /**
@@ -190,7 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrgshiftConfig
   if (!parsed.success) throw firstIssue(parsed.error, '');
   const e = parsed.data;
   assertTokensDistinct(e.ORGSHIFT_API_TOKEN, e.ORGSHIFT_ADMIN_TOKEN);
-  const file = readConfigFile(e.ORGSHIFT_CONFIG);
+  const map = mapFrom(e.ORGSHIFT_MAP, e.ORGSHIFT_CONFIG);
   const database = databaseFrom(e.ORGSHIFT_DATABASE_URL, e.ORGSHIFT_DATABASE_POOL_SIZE);
   const lockKind = e.ORGSHIFT_LOCK ?? (database.kind === 'sqlite' ? 'memory' : 'postgres');
   if (lockKind === 'postgres' && database.kind !== 'postgres') {
@@ -213,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrgshiftConfig
       apiToken: e.ORGSHIFT_API_TOKEN,
       adminToken: e.ORGSHIFT_ADMIN_TOKEN,
     }),
-    keys: keysFrom(e, database),
-    legacy: legacySchemaFrom(file),
+    keys: keysFrom(env, map, database, e.ORGSHIFT_HOST),
+    map,
   });
 }

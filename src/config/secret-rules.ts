@@ -25,15 +25,18 @@ export const bearerToken = z
     `is a placeholder (fewer than ${MIN_DISTINCT_CHARACTERS} distinct characters); use a random value such as \`openssl rand -hex 32\``,
   );
 
-const KEY_BYTES = 32;
-
-export const aesKey = z
-  .string()
-  .refine((value) => Buffer.from(value, 'base64').length === KEY_BYTES, 'must be 32 bytes, base64-encoded')
-  .refine(
-    (value) => distinctCharacters(Buffer.from(value, 'base64').toString('latin1')) > 1,
+/**
+ * A key variable holding one character or one byte repeated ("AAAA…" is 32
+ * zero bytes in base64) is a placeholder, whatever the codec makes of it.
+ */
+export function assertKeyNotPlaceholder(name: string, value: string): void {
+  const decoded = Buffer.from(value, 'base64').toString('latin1');
+  if (distinctCharacters(value) > 1 && (decoded.length === 0 || distinctCharacters(decoded) > 1)) return;
+  throw new ConfigError(
+    name,
     'is one byte repeated (all zeros, say); use a random key such as `openssl rand -base64 32`',
   );
+}
 
 /** Each token opens only its own scope; one value for both would make the API token an admin token. */
 export function assertTokensDistinct(apiToken: string | undefined, adminToken: string | undefined): void {
@@ -42,9 +45,19 @@ export function assertTokensDistinct(apiToken: string | undefined, adminToken: s
   }
 }
 
-/** Re-encrypting a secret under the key it already has would make the migration's key rotation a no-op. */
-export function assertKeysDistinct(legacy: Buffer, current: Buffer): void {
-  if (legacy.equals(current)) throw new ConfigError('ORGSHIFT_SECRET_KEY', 'must differ from ORGSHIFT_LEGACY_KEY');
+/**
+ * Two key variables with one value: the legacy key copied into the current
+ * one, say, which makes the migration's re-encryption a no-op and ties the
+ * new secrets to the old key. The later variable is named.
+ */
+export function assertKeysDistinct(values: Readonly<Record<string, string | undefined>>): void {
+  const seen = new Map<string, string>();
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const first = seen.get(value);
+    if (first !== undefined) throw new ConfigError(name, `must differ from ${first}`);
+    seen.set(value, name);
+  }
 }
 
 /** The demo keys are published in this repository: fine for a laptop, not for a server others can reach. */

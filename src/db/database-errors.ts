@@ -1,38 +1,70 @@
-import { DatabaseUnavailableError } from '../errors.js';
+import { DatabaseUnavailableError, isOrgshiftError, SchemaInvalidError } from '../errors.js';
+import type { Database } from './database.js';
 
-/** SQLSTATE classes and driver errors that mean "the database is not there", not "your query is wrong". */
-const UNAVAILABLE_SQLSTATES = new Set([
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
-  '53300',
-]);
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
-
-export function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i.test(
-    error.message,
-  );
+/**
+ * The one place where driver errors become orgshift's: every entry point of
+ * the facade passes its errors through here (orgshift.ts), so the database
+ * being down is `database_unavailable` whatever was running, and a table or
+ * column that the map names but the database lacks is `schema_invalid`.
+ * Messages name the database (host, port, name) and never carry a password
+ * or a row's values. Anything else is left as it is: the caller decides.
+ */
+export function translateDatabaseError(db: Database, error: unknown): unknown {
+  if (isOrgshiftError(error)) return error;
+  switch (db.classifyError(error)) {
+    case 'connection':
+      return new DatabaseUnavailableError(`database ${db.target} is unavailable: ${reasonOf(error)}`, { cause: error });
+    case 'undefined-object':
+      return new SchemaInvalidError(
+        `${db.target} lacks a table, column or type orgshift needs (${objectOf(error)}); run \`orgshift schema check\` and \`orgshift db migrate\``,
+        { cause: error },
+      );
+    default:
+      return error;
+  }
 }
 
-/** Rethrows connection failures as `DatabaseUnavailableError` (503 upstream); other errors unchanged. */
-export function translateDatabaseError(error: unknown): unknown {
-  return isConnectionError(error)
-    ? new DatabaseUnavailableError('database unreachable or connection lost', { cause: error })
-    : error;
-}
-
-const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE']);
-
-export function isUniqueViolation(error: unknown): boolean {
+/** A short, value-free reason: these messages reach logs and clients. */
+function reasonOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && UNIQUE_VIOLATION.has(code);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case '3D000':
+      return 'the database does not exist';
+    case '28P01':
+    case '28000':
+      return 'authentication failed';
+    case '53300':
+      return 'too many connections';
+    case '57P01':
+    case '57P02':
+    case '57P03':
+      return 'the server ended the connection';
+    case 'SQLITE_CANTOPEN':
+      return 'the file cannot be opened';
+    case 'SQLITE_BUSY':
+      return 'the file is locked by another process';
+    default:
+      return /timeout/i.test(String((error as Error | null)?.message)) ? 'connection timed out' : 'connection lost';
+  }
+}
+
+/** The object's name as the server quoted it ("relation \"x\" does not exist"), never a value. */
+function objectOf(error: unknown): string {
+  const message = String((error as Error | null)?.message ?? '');
+  const quoted = /"([^"]{1,130})"/.exec(message);
+  if (quoted) return quoted[1] as string;
+  const sqlite = /no such (?:table|column|function): ([^\s]{1,130})/.exec(message);
+  return sqlite ? (sqlite[1] as string) : 'unknown object';
+}
+
+/** For code that decides by kind (unique violations are conflicts, connection losses are retried). */
+export function isConnectionLoss(db: Database, error: unknown): boolean {
+  return db.classifyError(error) === 'connection';
 }

@@ -1,110 +1,78 @@
-import { resolve } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
-import type { DatabaseConfig } from '../config/config.js';
-import type { LegacySchema } from './legacy-schema.js';
-import type { OrgshiftTables } from './schema.js';
+import type { Kysely, RawBuilder } from 'kysely';
+import type { Catalog } from '../schema-map/catalog.js';
+import type { SqlDialect } from './dialect/dialect.js';
+import type { OwnTables } from './own-tables.js';
 
-export type Dialect = 'postgres' | 'sqlite';
+/** A connection or a transaction: what statements run on. */
+export type Executor = Kysely<OwnTables>;
 
-interface DatabaseBase {
-  readonly kysely: Kysely<OrgshiftTables>;
-  readonly legacy: LegacySchema;
+export type Row = Record<string, unknown>;
+
+/** A statement planned once and run many times (PostgreSQL: a named prepared statement). */
+export interface PreparedQuery {
+  all(params: readonly unknown[]): Promise<Row[]>;
+}
+
+/** Runs `fn` in a write transaction on a connection that prepares its statements (the backfill's batches). */
+export type Transact = <T>(fn: (trx: Executor) => Promise<T>) => Promise<T>;
+
+/** One statement of a set-based write; `counted` marks the one whose changed rows the caller checks (the fence). */
+export interface SetWrite {
+  readonly sql: RawBuilder<unknown>;
+  readonly counted?: boolean;
+}
+
+export type CommitOutcome = 'committed' | 'aborted' | 'unknown';
+
+/** What a driver error means, as far as orgshift's decisions go. */
+export type DatabaseErrorKind =
+  | 'connection'
+  | 'unique'
+  | 'foreign-key'
+  | 'not-null'
+  | 'check'
+  | 'undefined-object'
+  | 'invalid-value'
+  | 'other';
+
+/**
+ * One open database: the dialect's spelling, the catalog, and the few
+ * operations whose mechanics differ by database (transactions, prepared
+ * statements, set-based writes, statistics). One implementation per
+ * dialect folder (src/db/dialect/*); core code sees only this.
+ */
+export interface Database {
+  readonly sql: SqlDialect;
+  readonly kysely: Executor;
+  readonly catalog: Catalog;
+  /** The catalog read through `executor` (inside a transaction: SQLite has one connection, held by it). */
+  catalogOn(executor: Executor): Catalog;
+  /** Where it is, for messages: host, port and database, or the file; never a password. */
+  readonly target: string;
+  /** Connections this process may hold at once (1 where writers are serialized anyway). */
+  readonly poolSize: number;
+  prepare(text: string): PreparedQuery;
+  /** PostgreSQL: a transaction; SQLite: BEGIN IMMEDIATE, queued behind this process's other writers. */
+  writeTransaction<T>(fn: (trx: Executor) => Promise<T>): Promise<T>;
+  /** Transactions whose data statements are prepared once per connection (for the same statements run many times). */
+  batchTransactions(): Transact;
+  /** A read-only transaction tuned for whole-table scans: one snapshot per statement group (the audit). */
+  snapshot<T>(fn: (trx: Executor) => Promise<T>): Promise<T>;
+  /**
+   * Runs the statements `build` makes, each reading the payload (a JSON array)
+   * through the FROM item it is handed, as one unit inside `trx`; returns the
+   * rows the `counted` statement changed.
+   */
+  runSetWrites(
+    trx: Executor,
+    payload: string,
+    build: (source: RawBuilder<unknown>) => readonly SetWrite[],
+  ): Promise<number>;
+  /** How a transaction whose COMMIT went unanswered ended ('committed' where that can never be in doubt). */
+  transactionOutcome(transactionId: string, signal: AbortSignal): Promise<CommitOutcome>;
+  /** Refreshes the planner's statistics of these tables (quoted names), giving up quickly on a lock. */
+  analyze(tables: readonly string[]): Promise<void>;
+  classifyError(error: unknown): DatabaseErrorKind;
+  ping(): Promise<void>;
   close(): Promise<void>;
-}
-
-export interface PostgresDatabase extends DatabaseBase {
-  readonly dialect: 'postgres';
-  /** The pool Kysely uses; named prepared statements go straight to it. */
-  readonly pool: pg.Pool;
-}
-
-export interface SqliteDatabase extends DatabaseBase {
-  readonly dialect: 'sqlite';
-  readonly sqlite: BetterSqlite3.Database;
-  /** Absolute path of the database file (`:memory:` for an in-memory database). */
-  readonly file: string;
-}
-
-export type Database = PostgresDatabase | SqliteDatabase;
-
-export interface OpenDatabaseOptions {
-  /** Receives pool-level errors (an idle connection killed by the server), which would otherwise crash the process. */
-  readonly onPoolError?: (error: Error) => void;
-}
-
-export function openDatabase(
-  config: DatabaseConfig,
-  legacy: LegacySchema,
-  options: OpenDatabaseOptions = {},
-): Database {
-  return config.kind === 'postgres'
-    ? openPostgres(config.url, config.poolSize, legacy, options)
-    : openSqlite(config.path, legacy);
-}
-
-function openPostgres(
-  url: string,
-  poolSize: number,
-  legacy: LegacySchema,
-  options: OpenDatabaseOptions,
-): PostgresDatabase {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: poolSize,
-    connectionTimeoutMillis: 5_000,
-    idleTimeoutMillis: 30_000,
-    application_name: 'orgshift',
-  });
-  pool.on('error', (error) => options.onPoolError?.(error));
-  // pg-pool listens for errors only on idle clients. A checked-out client whose
-  // backend is terminated between two queries (say, inside a transaction)
-  // would emit an unhandled 'error' and crash the process; with this listener
-  // its next query fails instead and is reported as database_unavailable.
-  pool.on('connect', (client) => {
-    client.on('error', (error) => options.onPoolError?.(error));
-  });
-  const kysely = new Kysely<OrgshiftTables>({ dialect: new PostgresDialect({ pool }) });
-  let closed = false;
-  return {
-    dialect: 'postgres',
-    kysely,
-    pool,
-    legacy,
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Kysely's destroy ends the pool it was given.
-      await kysely.destroy();
-    },
-  };
-}
-
-function openSqlite(path: string, legacy: LegacySchema): SqliteDatabase {
-  const sqlite = new BetterSqlite3(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('synchronous = NORMAL');
-  // Other processes on the same file (tests, a backfill beside a server) wait instead of failing.
-  sqlite.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<OrgshiftTables>({ dialect: new SqliteDialect({ database: sqlite }) });
-  let closed = false;
-  return {
-    dialect: 'sqlite',
-    kysely,
-    sqlite,
-    file: path === ':memory:' ? `:memory:${Math.random()}` : resolve(path),
-    legacy,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await kysely.destroy();
-    },
-  };
-}
-
-/** Quotes an identifier that the config schema already restricted to `[a-z_][a-z0-9_]*`. */
-export function ident(name: string): string {
-  return `"${name}"`;
 }

@@ -1,32 +1,121 @@
-import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
-import type { Database } from './database.js';
-import { ensureLegacyTables } from './legacy-tables.js';
-import { organizationsMigration } from './migrations/001-organizations.js';
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { columnOf, hasIndexOn } from '../schema-map/catalog.js';
+import type { MapModel } from '../schema-map/map-model.js';
+import { tablesOf } from '../schema-map/schema-check.js';
+import type { QualifiedName } from '../schema-map/table-name.js';
+import type { Database, Executor } from './database.js';
+import { translateDatabaseError } from './database-errors.js';
+import { OWN_SCHEMA, VERSIONS_TABLE, versionsTable } from './own-schema.js';
 
 export interface MigrateReport {
-  /** Names of the schema migrations applied by this call (empty when up to date). */
+  /** orgshift's own schema steps applied by this call (empty when up to date). */
   readonly applied: readonly string[];
+  /** Statements run on the team's tables, each one opted into by the map. */
+  readonly changes: readonly string[];
 }
 
-function migrationsFor(db: Database): Record<string, Migration> {
-  return { '001_organizations': organizationsMigration(db.dialect) };
+export interface MigrateOptions {
+  /** Compute and report, write nothing. */
+  readonly dryRun?: boolean;
+  /** Runs first in the same transaction (the demo's own tables). */
+  readonly before?: (trx: Executor) => Promise<void>;
 }
 
-/** Creates or upgrades the schema. Idempotent, and safe to run from several processes at once. */
-export async function migrateSchema(db: Database): Promise<MigrateReport> {
-  const kysely = db.kysely as unknown as Kysely<unknown>;
-  const migrator = new Migrator({
-    db: kysely,
-    migrationTableName: 'orgshift_migrations',
-    migrationLockTableName: 'orgshift_migrations_lock',
-    provider: { getMigrations: async () => migrationsFor(db) },
-  });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  await ensureLegacyTables(kysely, db.dialect, db.legacy);
-  return {
-    applied: (results ?? [])
-      .filter((r: MigrationResult) => r.status === 'Success')
-      .map((r: MigrationResult) => r.migrationName),
-  };
+/** Thrown inside the transaction of a dry run so that it rolls back. */
+class DryRun extends Error {
+  constructor(readonly report: MigrateReport) {
+    super('dry run');
+  }
+}
+
+/**
+ * Creates or upgrades orgshift's own tables, and changes the team's tables
+ * only where the map opts in (a marker column with `add`, a dependent's org
+ * column with `add`, and the index each needs). One transaction: on
+ * PostgreSQL a failure leaves nothing behind. Idempotent, and safe from
+ * several processes at once (they queue on a lock).
+ */
+export async function migrateSchema(
+  db: Database,
+  model: MapModel,
+  options: MigrateOptions = {},
+): Promise<MigrateReport> {
+  try {
+    return await db.writeTransaction(async (trx) => {
+      if (db.sql.migrationLock !== null) await sql.raw(db.sql.migrationLock).execute(trx);
+      await options.before?.(trx);
+      await sql.raw(versionsTable(db.sql)).execute(trx);
+      const done = new Set(
+        (await sql<{ name: string }>`select name from ${sql.raw(VERSIONS_TABLE)}`.execute(trx)).rows.map((r) => r.name),
+      );
+      const applied: string[] = [];
+      for (const step of OWN_SCHEMA) {
+        if (done.has(step.name)) continue;
+        for (const statement of step.statements(db.sql)) await sql.raw(statement).execute(trx);
+        await sql`insert into ${sql.raw(VERSIONS_TABLE)} (name) values (${step.name})`.execute(trx);
+        applied.push(step.name);
+      }
+      const changes = await optInChanges(db, trx, model);
+      for (const statement of changes) await sql.raw(statement).execute(trx);
+      const report: MigrateReport = Object.freeze({ applied: Object.freeze(applied), changes: Object.freeze(changes) });
+      if (options.dryRun) throw new DryRun(report);
+      return report;
+    });
+  } catch (error) {
+    if (error instanceof DryRun) return error.report;
+    throw translateDatabaseError(db, error);
+  }
+}
+
+/** The statements the map allows and the catalog says are still needed. */
+async function optInChanges(db: Database, trx: Executor, model: MapModel): Promise<string[]> {
+  const d = db.sql;
+  const catalog = await db.catalogOn(trx).describe(tablesOf(model));
+  const changes: string[] = [];
+  const marker = model.legacy.marker;
+  const legacy = catalog.get(model.legacy.table);
+  if (marker.type !== 'derived' && marker.add && legacy !== undefined) {
+    const type = marker.type === 'timestamp' ? d.types.timestamp : d.types.boolean;
+    if (columnOf(legacy, marker.column) === undefined)
+      changes.push(d.addColumn(d.table(model.legacy.table), d.quote(marker.column), type));
+    const pending =
+      marker.type === 'timestamp' ? `${d.quote(marker.column)} is null` : `${d.quote(marker.column)} is not true`;
+    // Lets the backfill page through the pending tail without scanning the migrated head.
+    changes.push(
+      `create index if not exists ${indexName(model.legacy.table, 'pending')} on ${d.table(model.legacy.table)} (${d.quote(model.legacy.key.column)}) where ${pending}`,
+    );
+  }
+  const org = catalog.get(model.org.table);
+  const orgId = org === undefined ? undefined : columnOf(org, model.org.id.column);
+  for (const dependent of model.dependents) {
+    if (!dependent.org?.add) continue;
+    const table = catalog.get(dependent.table);
+    if (table === undefined || orgId === undefined) continue;
+    const column = d.quote(dependent.org.column);
+    if (columnOf(table, dependent.org.column) === undefined) {
+      changes.push(
+        d.addColumn(
+          d.table(dependent.table),
+          column,
+          `${orgId.type} references ${d.table(model.org.table)} (${d.quote(model.org.id.column)})`,
+        ),
+      );
+    }
+    if (!hasIndexOn(table, [dependent.org.column])) {
+      changes.push(
+        `create index if not exists ${indexName(dependent.table, dependent.org.column)} on ${d.table(dependent.table)} (${column})`,
+      );
+    }
+  }
+  return changes;
+}
+
+/** Short, stable and orgshift's own: `orgshift_<hash>`, within every database's name limit. */
+function indexName(table: QualifiedName, what: string): string {
+  const hash = createHash('sha1')
+    .update(`${table.schema ?? ''}.${table.name}.${what}`)
+    .digest('hex')
+    .slice(0, 12);
+  return `orgshift_${what === 'pending' ? 'pending' : 'org'}_${hash}`;
 }

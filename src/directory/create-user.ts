@@ -1,12 +1,10 @@
 import { sql } from 'kysely';
-import { type Database, ident } from '../db/database.js';
-import { isUniqueViolation, translateDatabaseError } from '../db/database-errors.js';
-import { ROLES } from '../db/schema.js';
-import { json } from '../db/sql-values.js';
-import { withWriteTransaction } from '../db/transaction.js';
-import { UserExistsError } from '../errors.js';
-import type { MigrationContext } from './migration-context.js';
-import { personalOrgName } from './migration-plan.js';
+import { translateDatabaseError } from '../db/database-errors.js';
+import { OrgshiftError, UserExistsError } from '../errors.js';
+import type { ReadableLegacyRow } from '../migration/legacy-rows.js';
+import type { MigrationContext } from '../migration/migration-context.js';
+import { writeNativeUser } from '../migration/native-writes.js';
+import { type PlannedUser, planMigration } from '../migration/plan.js';
 
 export interface NewUser {
   readonly id: string;
@@ -16,28 +14,55 @@ export interface NewUser {
 
 /**
  * A native sign-up: the same personal org, user and owner membership a
- * migration creates, with `migrated_at` null. Refuses ids that have a user or
- * a legacy row (legacy users are migrated, not created).
+ * migration creates. Its values come from the map as if the user had a
+ * legacy row holding just the key, the email and the display name, so a
+ * template such as "{display_name|email} (personal)" names its org the same
+ * way. Refuses keys that have a legacy row or a user (legacy users are
+ * migrated, not created).
  */
-export async function insertNativeUser(db: Database, ctx: MigrationContext, input: NewUser): Promise<void> {
+export async function insertNativeUser(ctx: MigrationContext, input: NewUser): Promise<PlannedUser> {
+  const planned = planNative(ctx, input);
   try {
-    await withWriteTransaction(db, async (trx) => {
-      const c = ctx.legacy.columns;
-      const legacy = await sql`select 1 as found from ${sql.raw(ident(ctx.legacy.usersTable))}
-        where ${sql.raw(ident(c.id))} = ${input.id}`.execute(trx);
-      if (legacy.rows.length > 0) throw new UserExistsError(input.id);
-      const displayName = input.displayName ?? null;
-      await sql`insert into orgs (id, kind, name, contact_email, settings)
-        values (${input.id}, 'personal', ${personalOrgName(displayName, input.email)}, ${input.email}, ${json(ctx, {})})`.execute(
-        trx,
-      );
-      await sql`insert into users (id, email, display_name, current_org_id, preferences)
-        values (${input.id}, ${input.email}, ${displayName}, ${input.id}, ${json(ctx, {})})`.execute(trx);
-      await sql`insert into org_members (org_id, user_id, role_id, status)
-        values (${input.id}, ${input.id}, ${ROLES.owner.id}, 'active')`.execute(trx);
+    await ctx.db.writeTransaction(async (trx) => {
+      const m = ctx.sql;
+      const taken =
+        await sql`select 1 as found from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} = ${input.id}`.execute(
+          trx,
+        );
+      if (taken.rows.length > 0) throw new UserExistsError(input.id);
+      await writeNativeUser(trx, ctx, planned);
     });
+    return planned;
   } catch (error) {
-    if (isUniqueViolation(error)) throw new UserExistsError(input.id);
-    throw translateDatabaseError(error);
+    if (ctx.db.classifyError(error) === 'unique') throw new UserExistsError(input.id);
+    if (ctx.db.classifyError(error) === 'not-null') {
+      throw new OrgshiftError(
+        'invalid_input',
+        'the user table requires a value orgshift cannot give a native sign-up (a NOT NULL column without a default)',
+      );
+    }
+    throw translateDatabaseError(ctx.db, error);
   }
+}
+
+function planNative(ctx: MigrationContext, input: NewUser): PlannedUser {
+  const model = ctx.sql.model;
+  const displayName = input.displayName ?? null;
+  const values: Record<string, unknown> = { [model.legacy.key.column]: input.id };
+  for (const field of model.user.fields) {
+    if (field.source.kind !== 'column') continue;
+    if (field.column === model.user.email) values[field.source.column] = input.email;
+    if (field.column === model.user.displayName) values[field.source.column] = displayName;
+  }
+  const row: ReadableLegacyRow = { readable: true, key: input.id, migrated: false, values };
+  const plan = planMigration(ctx, [row]);
+  const refused = plan.refused[0];
+  if (refused !== undefined) throw refused.error;
+  const planned = plan.users[0] as PlannedUser;
+  const user: Record<string, unknown> = { ...(planned.payload.u as Record<string, unknown>) };
+  if (model.user.email) user[model.user.email] = input.email;
+  if (model.user.displayName) user[model.user.displayName] = displayName;
+  // A native user was never migrated: the target's migration time stays empty.
+  if (model.user.migratedAt) user[model.user.migratedAt] = null;
+  return Object.freeze({ ...planned, user, payload: Object.freeze({ ...planned.payload, u: user }) });
 }

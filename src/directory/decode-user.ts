@@ -1,116 +1,199 @@
-import type { Row } from '../db/prepared-query.js';
-import type { LoadedUser, MembershipRecord, OrgRecord, UserRecord } from './user-graph.js';
+import type { Row } from '../db/database.js';
+import type { MapModel, Scalar } from '../schema-map/map-model.js';
+import type { LoadedUser, LoadState, MembershipRecord, OrgKind, OrgRecord, UserRecord } from './user-graph.js';
 
 /**
- * Turns driver rows into frozen LoadedUser snapshots with real types: Dates,
- * booleans, numbers. Both dialects' quirks end here (SQLite: text timestamps,
- * 0/1 booleans, JSON as text; PostgreSQL: bigint counts as strings).
+ * Turns driver rows into frozen LoadedUser snapshots with real types. Both
+ * dialects' quirks end here (SQLite: text timestamps, 0/1 booleans, JSON as
+ * text; PostgreSQL: bigint counts as strings, everything as JSON text inside
+ * the graph column).
  */
+export class UserDecoder {
+  readonly #model: MapModel;
+
+  constructor(model: MapModel) {
+    this.#model = model;
+  }
+
+  /** A json-strategy row: flat on SQLite, one `graph` object with the same keys on PostgreSQL. */
+  fromJsonRow(row: Row): LoadedUser {
+    const graph = row.graph;
+    const head = graph !== null && typeof graph === 'object' ? (graph as Row) : row;
+    return this.fromHead(head, this.membershipsFromJson(head.memberships, head));
+  }
+
+  fromHead(head: Row, memberships: readonly MembershipRecord[]): LoadedUser {
+    const user = this.#userFrom(head);
+    const personalOrgId = text(head.personal_org_id);
+    return Object.freeze({
+      id: String(head.key),
+      user,
+      currentOrg: this.#org(
+        head.current_org_found,
+        head.current_org_kind,
+        head.current_org_name,
+        head.current_org_owner,
+        head,
+      ),
+      memberships: Object.freeze(user === null ? [] : sortMemberships([...memberships], personalOrgId)),
+      personalOrg: this.#org(
+        head.personal_org_id,
+        head.personal_org_kind,
+        head.personal_org_name,
+        String(head.key),
+        head,
+      ),
+      personalOrgMemberCount: Number(head.personal_member_count ?? 0),
+      legacy: Object.freeze({
+        rows: Number(head.legacy_rows ?? 0),
+        marked: isTrue(head.legacy_marked),
+        markedAt: toNullableDate(head.legacy_marked_at),
+      }),
+    });
+  }
+
+  /** Memberships from flat `m_*` columns (join and select-in strategies). */
+  membershipFromFlat(row: Row, head: Row): MembershipRecord {
+    return this.#membership(
+      {
+        orgId: row.m_orgId,
+        status: row.m_status,
+        roleFound: row.m_roleFound,
+        roleName: row.m_roleName,
+        roleRank: row.m_roleRank,
+        orgFound: row.m_orgFound,
+        orgKind: row.m_orgKind,
+        orgName: row.m_orgName,
+        orgOwner: row.m_orgOwner,
+      },
+      head,
+    );
+  }
+
+  membershipsFromJson(value: unknown, head: Row): MembershipRecord[] {
+    const items = (typeof value === 'string' ? JSON.parse(value) : (value ?? [])) as Row[];
+    return items.map((item) => this.#membership(item, head));
+  }
+
+  #membership(item: Row, head: Row): MembershipRecord {
+    const role = this.#model.membership.role;
+    const name = text(item.roleName);
+    const found = item.roleFound !== null && item.roleFound !== undefined;
+    const rank =
+      role.kind === 'table' ? nullableNumber(item.roleRank) : name === null ? null : (role.ranks[name] ?? null);
+    return Object.freeze({
+      orgId: String(item.orgId),
+      status: item.status === null || item.status === undefined ? this.#activeStatus() : String(item.status),
+      role: found && name !== null ? Object.freeze({ name, rank }) : null,
+      org: this.#org(item.orgFound, item.orgKind, item.orgName, item.orgOwner, head),
+    });
+  }
+
+  /** The membership status that means active, as the view shows it. */
+  #activeStatus(): string {
+    return 'active';
+  }
+
+  #userFrom(head: Row): UserRecord | null {
+    if (head.user_id === null || head.user_id === undefined) return null;
+    const migratedAt =
+      toNullableDate(head.user_migrated_at) ??
+      (isTrue(head.legacy_marked) ? toNullableDate(head.legacy_marked_at) : null);
+    return Object.freeze({
+      id: String(head.key),
+      email: text(head.email),
+      displayName: text(head.display_name),
+      currentOrgId: text(head.current_org_id),
+      migratedAt,
+    });
+  }
+
+  /**
+   * An org with its kind: from the kind column where the map has one, else
+   * personal exactly when it is this user's personal org.
+   */
+  #org(id: unknown, kind: unknown, name: unknown, owner: unknown, head: Row): OrgRecord | null {
+    if (id === null || id === undefined) return null;
+    const orgId = String(id);
+    return Object.freeze({
+      id: orgId,
+      kind: this.#kindOf(orgId, kind, owner, head),
+      name: name === null || name === undefined ? orgId : String(name),
+    });
+  }
+
+  #kindOf(orgId: string, kind: unknown, owner: unknown, head: Row): OrgKind {
+    const spec = this.#model.org.kind;
+    if (spec !== null) return sameScalar(kind, spec.personal) ? 'personal' : 'team';
+    if (this.#model.org.owner !== null)
+      return owner !== null && owner !== undefined && String(owner) === String(head.key) ? 'personal' : 'team';
+    return orgId === text(head.personal_org_id) ? 'personal' : 'team';
+  }
+}
+
+/**
+ * present: there is a user, or the legacy row says it was migrated (then a
+ * missing user is a violation, not a reason to migrate again); in place, the
+ * user row is the legacy row, present once marked or given an org.
+ */
+export function loadState(loaded: LoadedUser, inPlace: boolean): LoadState {
+  if (inPlace) {
+    if (loaded.user === null) return 'absent';
+    return loaded.legacy.marked || loaded.user.currentOrgId !== null ? 'present' : 'unmigrated';
+  }
+  if (loaded.user !== null || loaded.legacy.marked) return 'present';
+  return loaded.legacy.rows > 0 ? 'unmigrated' : 'absent';
+}
+
+/** The personal org first, then by org id: a stable order whatever the database returned. */
+function sortMemberships(memberships: MembershipRecord[], personalOrgId: string | null): MembershipRecord[] {
+  return memberships.sort((a, b) => {
+    if (a.orgId === personalOrgId) return -1;
+    if (b.orgId === personalOrgId) return 1;
+    return a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : 0;
+  });
+}
+
 export function toDate(value: unknown): Date {
   if (value instanceof Date) return value;
   const date = new Date(String(value));
-  if (Number.isNaN(date.getTime())) throw new TypeError(`not a timestamp: ${String(value)}`);
+  if (Number.isNaN(date.getTime())) throw new TypeError('not a timestamp');
   return date;
 }
 
 function toNullableDate(value: unknown): Date | null {
-  return value === null || value === undefined ? null : toDate(value);
+  if (value === null || value === undefined) return null;
+  const date = value instanceof Date ? value : new Date(normalizeTimestamp(String(value)));
+  return Number.isNaN(date.getTime()) ? null : date;
 }
 
-export function toJsonObject(value: unknown): Readonly<Record<string, unknown>> {
-  const parsed = typeof value === 'string' ? JSON.parse(value) : value;
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
-    ? (parsed as Record<string, unknown>)
-    : {};
+/** `timestamp without time zone` comes as "2026-01-02 03:04:05" (or ISO without an offset): read it as UTC. */
+function normalizeTimestamp(text: string): string {
+  const iso = text.includes('T') ? text : text.replace(' ', 'T');
+  return /(Z|[+-]\d\d(:?\d\d)?)$/.test(iso) ? iso : `${iso}Z`;
 }
 
-function toBoolean(value: unknown): boolean {
-  return value === true || value === 1 || value === '1' || value === 't';
+function text(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
 }
 
-function orgFrom(id: unknown, kind: unknown, name: unknown): OrgRecord | null {
-  return id === null || id === undefined
-    ? null
-    : Object.freeze({ id: String(id), kind: String(kind), name: String(name) });
+function nullableNumber(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
 }
 
-function userFrom(row: Row): UserRecord | null {
-  if (row.user_id === null || row.user_id === undefined) return null;
-  return Object.freeze({
-    id: String(row.user_id),
-    email: String(row.email),
-    displayName: row.display_name === null ? null : String(row.display_name),
-    currentOrgId: String(row.current_org_id),
-    preferences: Object.freeze(toJsonObject(row.preferences)),
-    createdAt: toDate(row.created_at),
-    migratedAt: toNullableDate(row.migrated_at),
-  });
+export function isTrue(value: unknown): boolean {
+  return value === true || value === 1 || value === '1' || value === 't' || value === 'true';
 }
 
-/** A membership from flat `m_*` columns (join and select-in strategies). */
-export function membershipFromFlat(row: Row): MembershipRecord {
-  return Object.freeze({
-    orgId: String(row.m_org_id),
-    status: String(row.m_status),
-    createdAt: toDate(row.m_created_at),
-    role:
-      row.m_role_id === null
-        ? null
-        : Object.freeze({ id: Number(row.m_role_id), name: String(row.m_role_name), rank: Number(row.m_role_rank) }),
-    org: orgFrom(row.m_org_found, row.m_org_kind, row.m_org_name),
-  });
-}
-
-interface MembershipJson {
-  orgId: string;
-  status: string;
-  createdAt: string;
-  roleId: number | null;
-  roleName: string | null;
-  roleRank: number | null;
-  orgFound: string | null;
-  orgKind: string | null;
-  orgName: string | null;
-}
-
-/** Memberships from the json strategy's aggregated array, in the order the other strategies' SQL gives. */
-export function membershipsFromJson(value: unknown): MembershipRecord[] {
-  const items = (typeof value === 'string' ? JSON.parse(value) : (value ?? [])) as MembershipJson[];
-  const memberships = items.map((m) =>
-    Object.freeze({
-      orgId: String(m.orgId),
-      status: String(m.status),
-      createdAt: toDate(m.createdAt),
-      role:
-        m.roleId === null
-          ? null
-          : Object.freeze({ id: Number(m.roleId), name: String(m.roleName), rank: Number(m.roleRank) }),
-      org: orgFrom(m.orgFound, m.orgKind, m.orgName),
-    }),
-  );
-  return memberships.length > 1 ? memberships.sort(byCreatedThenOrg) : memberships;
-}
-
-/** `order by created_at, org_id`: lower-case uuid text sorts as PostgreSQL sorts uuids. */
-function byCreatedThenOrg(a: MembershipRecord, b: MembershipRecord): number {
-  const byTime = a.createdAt.getTime() - b.createdAt.getTime();
-  if (byTime !== 0) return byTime;
-  return a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : 0;
-}
-
-/** Assembles the snapshot from a head row and the memberships however they were fetched. */
-export function loadedUserFrom(head: Row, memberships: readonly MembershipRecord[]): LoadedUser {
-  const user = userFrom(head);
-  return Object.freeze({
-    id: String(head.key),
-    user,
-    currentOrg: orgFrom(head.current_org_found, head.current_org_kind, head.current_org_name),
-    memberships: Object.freeze(user === null ? [] : [...memberships]),
-    personalOrg: orgFrom(head.personal_org_id, head.personal_org_kind, head.personal_org_name),
-    personalOrgMemberCount: Number(head.personal_member_count ?? 0),
-    legacy: Object.freeze({
-      exists: toBoolean(head.legacy_exists),
-      migratedAt: toNullableDate(head.legacy_migrated_at),
-    }),
-  });
+/** A kind value as the database returned it against the map's scalar (booleans come back as 0/1 on SQLite). */
+export function sameScalar(value: unknown, expected: Scalar): boolean {
+  if (value === null || value === undefined) return false;
+  if (typeof expected === 'boolean')
+    return (
+      isTrue(value) === expected &&
+      (expected || value === false || value === 0 || value === '0' || value === 'f' || value === 'false')
+    );
+  return String(value) === String(expected);
 }

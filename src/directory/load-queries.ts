@@ -1,125 +1,162 @@
-import { type Dialect, ident } from '../db/database.js';
-import type { LegacySchema } from '../db/legacy-schema.js';
+import type { MapSql } from '../db/map-sql.js';
+import { columnOf } from '../schema-map/catalog.js';
 
 /**
- * SQL for the three loading strategies (json, join, select-in), on both dialects.
- * Every variant returns the same "head" columns (user, current org, personal
- * org, personal org member count, legacy status); they differ in how the
- * memberships come back.
+ * The user graph in SQL, generated from the map: one row per user with the
+ * user, its current org, its personal org and that org's member count, the
+ * legacy row's state, and the memberships with their roles and orgs. Three
+ * loading strategies return the same head columns and differ in how the
+ * memberships come back (json: aggregated into the row; join: one row per
+ * membership, SQLAlchemy's joinedload; select-in: a second query).
  */
-interface DialectSql {
-  readonly obj: string;
-  readonly agg: string;
-  readonly emptyArray: string;
-  uuid(expression: string): string;
-  param(n: number): string;
-  oneKey(): string;
-  manyKeys(): string;
+export interface GraphSql {
+  readonly json: (keys: 'one' | 'many') => string;
+  readonly join: string;
+  readonly headOnly: string;
+  readonly memberships: string;
 }
 
-const POSTGRES: DialectSql = {
-  obj: 'json_build_object',
-  agg: 'json_agg',
-  emptyArray: `'[]'::json`,
-  uuid: (e) => `${e}::uuid`,
-  param: (n) => `$${n}`,
-  oneKey: () => '(select $1::text as id)',
-  manyKeys: () => '(select id from unnest($1::text[]) as keys(id))',
-};
-
-const SQLITE: DialectSql = {
-  obj: 'json_object',
-  agg: 'json_group_array',
-  emptyArray: `'[]'`,
-  uuid: (e) => e,
-  param: () => '?',
-  oneKey: () => '(select ? as id)',
-  manyKeys: () => '(select value as id from json_each(?))',
-};
-
-function dialectSql(dialect: Dialect): DialectSql {
-  return dialect === 'postgres' ? POSTGRES : SQLITE;
+export function graphSql(m: MapSql): GraphSql {
+  const d = m.dialect;
+  const head = headColumns(m);
+  const joins = (keys: string) => `from ${keys} k\n${headJoins(m)}`;
+  const flat = (keys: 'one' | 'many') =>
+    `select ${head},\n ${membershipsJson(m)} as memberships\n${joins(keys === 'one' ? d.oneKey(1) : d.manyKeys(1))}`;
+  return {
+    json: (keys) => d.rowAsJson(flat(keys)),
+    join: `select ${head}, ${membershipColumns(m)}\n${joins(d.oneKey(1))}\n${membershipJoins(m, `${m.col('m', m.model.membership.user)} = ${userIdOf(m)}`, 'left join')}`,
+    headOnly: `select ${head}\n${joins(d.oneKey(1))}`,
+    memberships: `select ${membershipColumns(m)}\nfrom ${membershipFrom(m)}\nwhere ${m.col('m', m.model.membership.user)} = ${m.dialect.cast(d.param(1), membershipUserType(m))}`,
+  };
 }
 
-const MEMBERSHIP_FROM = `org_members m
-  left join roles r on r.id = m.role_id
-  left join orgs o on o.id = m.org_id`;
-
-const MEMBERSHIP_ORDER = 'm.created_at, m.org_id';
-
-function headColumns(legacy: LegacySchema): string {
-  return `k.id as key,
-    u.id as user_id, u.email, u.display_name, u.current_org_id, u.preferences, u.created_at, u.migrated_at,
-    co.id as current_org_found, co.kind as current_org_kind, co.name as current_org_name,
-    po.id as personal_org_id, po.kind as personal_org_kind, po.name as personal_org_name,
-    (select count(*) from org_members pm where pm.org_id = po.id) as personal_member_count,
-    l.${ident(legacy.columns.id)} is not null as legacy_exists,
-    l.${ident(legacy.columns.migratedAt)} as legacy_migrated_at`;
+/** The alias of the user row: `u` (moved), or the legacy row itself (in place). */
+function userAlias(m: MapSql): string {
+  return m.model.shape === 'in-place' ? 'l' : 'u';
 }
 
-function headJoins(d: DialectSql, legacy: LegacySchema): string {
-  return `left join users u on u.id = ${d.uuid('k.id')}
-  left join orgs co on co.id = u.current_org_id
-  left join orgs po on po.id = ${d.uuid('k.id')}
-  left join ${ident(legacy.usersTable)} l on l.${ident(legacy.columns.id)} = k.id`;
+function userIdOf(m: MapSql): string {
+  return m.col(userAlias(m), m.model.user.id);
 }
 
-/** Unordered: an ORDER BY inside the aggregate costs a sort per read; the decoder orders them (decode-user.ts). */
-function membershipsJson(d: DialectSql): string {
-  return `(select coalesce(${d.agg}(${d.obj}(
-      'orgId', m.org_id, 'status', m.status, 'createdAt', m.created_at,
-      'roleId', r.id, 'roleName', r.name, 'roleRank', r.rank,
-      'orgFound', o.id, 'orgKind', o.kind, 'orgName', o.name)), ${d.emptyArray})
-    from ${MEMBERSHIP_FROM}
-    where m.user_id = u.id) as memberships`;
+function membershipUserType(m: MapSql): string {
+  return columnOf(m.resolved.membership, m.model.membership.user)?.type ?? 'text';
 }
 
-/**
- * One query, memberships aggregated into a JSON array: no Cartesian product.
- * On PostgreSQL the whole row comes back as one JSON column (`graph`, same
- * keys): node-pg decodes a row description and a parser per column on every
- * execution, and one JSON.parse of one column costs the client about a third
- * less than eighteen typed columns.
- */
-export function jsonGraphSql(dialect: Dialect, legacy: LegacySchema, keys: 'one' | 'many'): string {
-  const d = dialectSql(dialect);
-  const flat = `select ${headColumns(legacy)},
-    ${membershipsJson(d)}
-  from ${keys === 'one' ? d.oneKey() : d.manyKeys()} k
-  ${headJoins(d, legacy)}`;
-  return dialect === 'postgres' ? `select row_to_json(g) as graph from (${flat}) g` : flat;
+/** The key parameter as a value of `table.column` (validated in JavaScript already, so a plain cast). */
+function keyFor(m: MapSql, table: Parameters<typeof columnOf>[0], column: string): string {
+  const type = columnOf(table, column)?.type;
+  return type === undefined ? 'k.key' : m.dialect.cast('k.key', type);
 }
 
-/** One flat LEFT JOIN, one row per membership: SQLAlchemy's joinedload shape. */
-export function joinGraphSql(dialect: Dialect, legacy: LegacySchema): string {
-  const d = dialectSql(dialect);
-  return `select ${headColumns(legacy)},
-    m.org_id as m_org_id, m.status as m_status, m.created_at as m_created_at,
-    r.id as m_role_id, r.name as m_role_name, r.rank as m_role_rank,
-    o.id as m_org_found, o.kind as m_org_kind, o.name as m_org_name
-  from ${d.oneKey()} k
-  ${headJoins(d, legacy)}
-  left join org_members m on m.user_id = u.id
-  left join roles r on r.id = m.role_id
-  left join orgs o on o.id = m.org_id
-  order by ${MEMBERSHIP_ORDER}`;
+function orgRef(m: MapSql, alias: string, column: string | null): string {
+  return column === null ? 'null' : m.col(alias, column);
 }
 
-/** First of the two select-in queries: the head alone. */
-export function headOnlySql(dialect: Dialect, legacy: LegacySchema): string {
-  const d = dialectSql(dialect);
-  return `select ${headColumns(legacy)}
-  from ${d.oneKey()} k
-  ${headJoins(d, legacy)}`;
+function headColumns(m: MapSql): string {
+  const model = m.model;
+  const u = userAlias(m);
+  const org = model.org;
+  const orgName = (alias: string) => m.col(alias, org.name ?? org.id.column);
+  const legacyRows = m.resolved.keyUnique
+    ? `case when ${m.key('l')} is null then 0 else 1 end`
+    : `(select count(*) from ${m.legacy} lx where ${m.key('lx')} = ${keyFor(m, m.resolved.legacy, model.legacy.key.column)})`;
+  return [
+    'k.key as key',
+    `${m.col(u, model.user.id)} as user_id`,
+    `${model.user.email ? m.col(u, model.user.email) : 'null'} as email`,
+    `${model.user.displayName ? m.col(u, model.user.displayName) : 'null'} as display_name`,
+    `${model.user.migratedAt ? m.col(u, model.user.migratedAt) : 'null'} as user_migrated_at`,
+    `${m.col(u, model.user.currentOrg)} as current_org_id`,
+    `${m.col('co', org.id.column)} as current_org_found`,
+    `${orgRef(m, 'co', org.kind?.column ?? null)} as current_org_kind`,
+    `${orgName('co')} as current_org_name`,
+    `${orgRef(m, 'co', org.owner)} as current_org_owner`,
+    `${m.col('po', org.id.column)} as personal_org_id`,
+    `${orgRef(m, 'po', org.kind?.column ?? null)} as personal_org_kind`,
+    `${orgName('po')} as personal_org_name`,
+    `(select count(*) from ${m.membership} pm where ${m.col('pm', model.membership.org)} = ${m.col('po', org.id.column)}) as personal_member_count`,
+    `${legacyRows} as legacy_rows`,
+    `${m.marked('l')} as legacy_marked`,
+    `${m.markedAt('l')} as legacy_marked_at`,
+  ].join(',\n  ');
 }
 
-/** Second select-in query: the memberships of one user, flat. */
-export function membershipsSql(dialect: Dialect): string {
-  const d = dialectSql(dialect);
-  return `select m.org_id as m_org_id, m.status as m_status, m.created_at as m_created_at,
-    r.id as m_role_id, r.name as m_role_name, r.rank as m_role_rank,
-    o.id as m_org_found, o.kind as m_org_kind, o.name as m_org_name
-  from ${MEMBERSHIP_FROM}
-  where m.user_id = ${d.uuid(d.param(1))}
-  order by ${MEMBERSHIP_ORDER}`;
+function headJoins(m: MapSql): string {
+  const model = m.model;
+  const u = userAlias(m);
+  const org = model.org;
+  const personal =
+    org.id.generate === 'user-key'
+      ? `${m.col('po', org.id.column)} = ${keyFor(m, m.resolved.org, org.id.column)}`
+      : `${m.col('po', org.owner as string)} = ${keyFor(m, m.resolved.org, org.owner as string)}`;
+  const lines = [`left join ${m.legacy} l on ${m.key('l')} = ${keyFor(m, m.resolved.legacy, model.legacy.key.column)}`];
+  if (model.shape === 'moved') {
+    lines.push(`left join ${m.user} u on ${m.col('u', model.user.id)} = ${keyFor(m, m.resolved.user, model.user.id)}`);
+  }
+  lines.push(
+    `left join ${m.org} co on ${m.col('co', org.id.column)} = ${m.col(u, model.user.currentOrg)}`,
+    `left join ${m.org} po on ${personal}`,
+  );
+  return lines.join('\n');
+}
+
+/** Role name and rank expressions, from the roles table (`r`) or the membership's own column. */
+function roleColumns(m: MapSql): { found: string; name: string; rank: string } {
+  const role = m.model.membership.role;
+  if (role.kind === 'table') {
+    return {
+      found: m.col('r', role.id),
+      name: m.col('r', role.name),
+      rank: role.rank ? m.col('r', role.rank) : 'null',
+    };
+  }
+  return { found: m.col('m', role.column), name: m.col('m', role.column), rank: 'null' };
+}
+
+function membershipFrom(m: MapSql): string {
+  const model = m.model;
+  const role = model.membership.role;
+  const roles =
+    role.kind === 'table' ? `\n  left join ${m.roles} r on ${m.col('r', role.id)} = ${m.col('m', role.column)}` : '';
+  return `${m.membership} m${roles}\n  left join ${m.org} o on ${m.col('o', model.org.id.column)} = ${m.col('m', model.membership.org)}`;
+}
+
+function membershipJoins(m: MapSql, on: string, join: string): string {
+  const model = m.model;
+  const role = model.membership.role;
+  const roles =
+    role.kind === 'table' ? `\nleft join ${m.roles} r on ${m.col('r', role.id)} = ${m.col('m', role.column)}` : '';
+  return `${join} ${m.membership} m on ${on}${roles}\nleft join ${m.org} o on ${m.col('o', model.org.id.column)} = ${m.col('m', model.membership.org)}`;
+}
+
+function membershipFields(m: MapSql): [string, string][] {
+  const model = m.model;
+  const role = roleColumns(m);
+  const org = model.org;
+  return [
+    ['orgId', m.col('m', model.membership.org)],
+    ['status', model.membership.status ? m.col('m', model.membership.status.column) : 'null'],
+    ['roleFound', role.found],
+    ['roleName', role.name],
+    ['roleRank', role.rank],
+    ['orgFound', m.col('o', org.id.column)],
+    ['orgKind', orgRef(m, 'o', org.kind?.column ?? null)],
+    ['orgName', m.col('o', org.name ?? org.id.column)],
+    ['orgOwner', orgRef(m, 'o', org.owner)],
+  ];
+}
+
+/** Unordered: a sort inside the aggregate costs every read; the decoder orders them. */
+function membershipsJson(m: MapSql): string {
+  const d = m.dialect;
+  return `(select coalesce(${d.jsonArrayAgg(d.jsonObject(membershipFields(m)))}, ${d.emptyJsonArray})
+    from ${membershipFrom(m)}
+    where ${m.col('m', m.model.membership.user)} = ${userIdOf(m)})`;
+}
+
+function membershipColumns(m: MapSql): string {
+  return membershipFields(m)
+    .map(([name, expression]) => `${expression} as m_${name}`)
+    .join(', ');
 }

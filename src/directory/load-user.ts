@@ -1,7 +1,7 @@
-import type { Database } from '../db/database.js';
-import { type PreparedQuery, prepareQuery, type Row } from '../db/prepared-query.js';
-import { loadedUserFrom, membershipFromFlat, membershipsFromJson } from './decode-user.js';
-import { headOnlySql, joinGraphSql, jsonGraphSql, membershipsSql } from './load-queries.js';
+import type { Database, PreparedQuery, Row } from '../db/database.js';
+import type { MapSql } from '../db/map-sql.js';
+import { UserDecoder } from './decode-user.js';
+import { graphSql } from './load-queries.js';
 import type { LoadedUser } from './user-graph.js';
 
 export type LoadStrategy = 'json' | 'join' | 'select-in';
@@ -9,61 +9,59 @@ export type LoadStrategy = 'json' | 'join' | 'select-in';
 /** Loads users with every relation verification needs, eagerly. */
 export interface UserLoader {
   readonly strategy: LoadStrategy;
-  load(id: string): Promise<LoadedUser>;
+  load(key: string): Promise<LoadedUser>;
   /** One query for many users (json strategy), for operations that sweep the table. */
-  loadMany(ids: readonly string[]): Promise<LoadedUser[]>;
+  loadMany(keys: readonly string[]): Promise<LoadedUser[]>;
 }
 
-export function createUserLoader(db: Database, strategy: LoadStrategy = 'json'): UserLoader {
-  const many = prepareQuery(db, jsonGraphSql(db.dialect, db.legacy, 'many'));
-  const manyParam = (ids: readonly string[]) => (db.dialect === 'postgres' ? [ids] : [JSON.stringify(ids)]);
-  const loadMany = async (ids: readonly string[]) =>
-    ids.length === 0 ? [] : (await many.all(manyParam(ids))).map(fromJsonRow);
+export function createUserLoader(db: Database, m: MapSql, strategy: LoadStrategy = 'json'): UserLoader {
+  const queries = graphSql(m);
+  const decoder = new UserDecoder(m.model);
+  const many = db.prepare(queries.json('many'));
+  const loadMany = async (keys: readonly string[]) =>
+    keys.length === 0 ? [] : (await many.all([m.dialect.manyKeysValue(keys)])).map((row) => decoder.fromJsonRow(row));
   switch (strategy) {
     case 'json':
-      return { strategy, load: jsonLoad(prepareQuery(db, jsonGraphSql(db.dialect, db.legacy, 'one'))), loadMany };
+      return { strategy, load: jsonLoad(db.prepare(queries.json('one')), decoder), loadMany };
     case 'join':
-      return { strategy, load: joinLoad(prepareQuery(db, joinGraphSql(db.dialect, db.legacy))), loadMany };
+      return { strategy, load: joinLoad(db.prepare(queries.join), decoder), loadMany };
     case 'select-in':
       return {
         strategy,
-        load: selectInLoad(
-          prepareQuery(db, headOnlySql(db.dialect, db.legacy)),
-          prepareQuery(db, membershipsSql(db.dialect)),
-        ),
+        load: selectInLoad(db.prepare(queries.headOnly), db.prepare(queries.memberships), decoder),
         loadMany,
       };
   }
 }
 
-/** A json-strategy row: flat on SQLite, one `graph` object with the same keys on PostgreSQL. */
-function fromJsonRow(row: Row): LoadedUser {
-  const graph = row.graph;
-  const head = graph !== null && typeof graph === 'object' ? (graph as Row) : row;
-  return loadedUserFrom(head, membershipsFromJson(head.memberships));
+function firstRow(rows: readonly Row[], key: string): Row {
+  // The key source always yields a row, even for an unknown key.
+  return rows[0] ?? { key };
 }
 
-function firstRow(rows: readonly Row[], id: string): Row {
-  // The key source always yields one row, even for an unknown id.
-  return rows[0] ?? { key: id };
+function jsonLoad(query: PreparedQuery, decoder: UserDecoder) {
+  return async (key: string) => decoder.fromJsonRow(firstRow(await query.all([key]), key));
 }
 
-function jsonLoad(query: PreparedQuery) {
-  return async (id: string) => fromJsonRow(firstRow(await query.all([id]), id));
-}
-
-function joinLoad(query: PreparedQuery) {
-  return async (id: string) => {
-    const rows = await query.all([id]);
-    const memberships = rows.filter((row) => row.m_org_id !== null && row.m_org_id !== undefined);
-    return loadedUserFrom(firstRow(rows, id), memberships.map(membershipFromFlat));
+function joinLoad(query: PreparedQuery, decoder: UserDecoder) {
+  return async (key: string) => {
+    const rows = await query.all([key]);
+    const head = firstRow(rows, key);
+    const memberships = rows.filter((row) => row.m_orgId !== null && row.m_orgId !== undefined);
+    return decoder.fromHead(
+      head,
+      memberships.map((row) => decoder.membershipFromFlat(row, head)),
+    );
   };
 }
 
-function selectInLoad(head: PreparedQuery, members: PreparedQuery) {
-  return async (id: string) => {
-    const row = firstRow(await head.all([id]), id);
-    const memberships = row.user_id === null || row.user_id === undefined ? [] : await members.all([id]);
-    return loadedUserFrom(row, memberships.map(membershipFromFlat));
+function selectInLoad(head: PreparedQuery, members: PreparedQuery, decoder: UserDecoder) {
+  return async (key: string) => {
+    const row = firstRow(await head.all([key]), key);
+    const memberships = row.user_id === null || row.user_id === undefined ? [] : await members.all([key]);
+    return decoder.fromHead(
+      row,
+      memberships.map((r) => decoder.membershipFromFlat(r, row)),
+    );
   };
 }

@@ -1,18 +1,20 @@
-import type { Database } from '../db/database.js';
-import { isOrgshiftError, OrgshiftError, UserNotFoundError } from '../errors.js';
+import { translateDatabaseError } from '../db/database-errors.js';
+import { isOrgshiftError, LegacyKeyDuplicateError, OrgshiftError, UserNotFoundError } from '../errors.js';
 import type { Lease, LockManager } from '../lock/lock-manager.js';
+import { recordFailure } from '../migration/failure-log.js';
+import { type AfterWrites, migrateUser } from '../migration/migrate.js';
+import type { MigrationContext } from '../migration/migration-context.js';
+import type { PlannedUser } from '../migration/plan.js';
+import { parseUserKey } from '../schema-map/user-key.js';
 import { insertNativeUser, type NewUser } from './create-user.js';
+import { loadState } from './decode-user.js';
 import { MigrationFailedError } from './errors.js';
-import { recordFailure } from './failure-log.js';
 import { createUserLoader, type LoadStrategy, type UserLoader } from './load-user.js';
 import { type LazyEntity, LockLoadVerify, type LockMode, type Snapshot } from './lock-load-verify.js';
-import { migrateUser } from './migrate-user.js';
-import type { MigrationContext } from './migration-context.js';
 import type { DirectoryObserver } from './observer.js';
-import { type LoadedUser, loadState, toUserView, type UserView } from './user-graph.js';
-import { parseUserId } from './user-id.js';
+import { type LoadedUser, toUserView, type UserView } from './user-graph.js';
 import { verifyDeep } from './verify-deep.js';
-import { verifyStructure } from './verify-structure.js';
+import { type StructureCheck, structureCheck } from './verify-structure.js';
 import type { Violation } from './violations.js';
 
 export interface UserDirectoryOptions {
@@ -21,6 +23,10 @@ export interface UserDirectoryOptions {
   readonly lockMode?: LockMode;
   readonly loadStrategy?: LoadStrategy;
   readonly observer?: DirectoryObserver;
+  /** Runs inside every migration's transaction before it commits (the outbox). */
+  readonly afterMigration?: AfterWrites;
+  /** Runs inside a native sign-up's transaction. */
+  readonly afterSignUp?: AfterWrites;
 }
 
 export interface VerifyReport {
@@ -30,23 +36,23 @@ export interface VerifyReport {
   readonly violations: readonly Violation[];
 }
 
-export const userLockKey = (id: string) => `user:${id}`;
+export const userLockKey = (key: string) => `user:${key}`;
 
 /** Users, read through lock-load-verify and migrated just in time. */
 export class UserDirectory {
   readonly loader: UserLoader;
-  readonly #db: Database;
   readonly #ctx: MigrationContext;
   readonly #locks: LockManager;
   readonly #options: UserDirectoryOptions;
   readonly #users: LockLoadVerify<LoadedUser>;
+  readonly #structure: StructureCheck;
 
-  constructor(db: Database, locks: LockManager, ctx: MigrationContext, options: UserDirectoryOptions) {
-    this.#db = db;
+  constructor(locks: LockManager, ctx: MigrationContext, options: UserDirectoryOptions) {
     this.#ctx = ctx;
     this.#locks = locks;
     this.#options = options;
-    this.loader = createUserLoader(db, options.loadStrategy);
+    this.#structure = structureCheck(ctx.sql.model);
+    this.loader = createUserLoader(ctx.db, ctx.sql, options.loadStrategy);
     this.#users = new LockLoadVerify(this.#entity(), {
       locks,
       ttlMs: options.ttlMs,
@@ -56,84 +62,130 @@ export class UserDirectory {
     });
   }
 
+  /** Validates a key the way the map says keys look (no I/O for bad input). */
+  parseKey(id: unknown): string {
+    return parseUserKey(id, this.#ctx.sql.model.legacy.key);
+  }
+
   /** Lock-load-verify one user: the documented user JSON, or a typed error. */
   async getUser(id: unknown): Promise<UserView> {
-    return toUserView(await this.#users.get(parseUserId(id)));
+    return toUserView(await this.#users.get(this.parseKey(id)));
   }
 
   /** Deep verification of one user, without migrating it. */
   async verifyUser(id: unknown): Promise<VerifyReport> {
-    const userId = parseUserId(id);
-    const loaded = await this.loader.load(userId);
-    const state = loadState(loaded);
-    if (state === 'absent') throw new UserNotFoundError(userId);
+    const key = this.parseKey(id);
+    const loaded = await this.#load(key);
+    const state = loadState(loaded, this.#inPlace);
+    if (state === 'absent') throw new UserNotFoundError(key);
     if (state === 'unmigrated') return { ok: true, state: 'pending', violations: [] };
-    const violations = await verifyDeep(this.#db, this.#ctx, loaded);
-    const migrated = loaded.user?.migratedAt != null || loaded.legacy.migratedAt !== null;
-    return { ok: violations.length === 0, state: migrated ? 'migrated' : 'native', violations };
+    const violations = await verifyDeep(this.#ctx, this.#structure, loaded).catch((error: unknown) => {
+      throw translateDatabaseError(this.#ctx.db, error);
+    });
+    return {
+      ok: violations.length === 0,
+      state: loaded.legacy.rows > 0 && !this.#native(loaded) ? 'migrated' : 'native',
+      violations,
+    };
   }
 
   /** A native sign-up under the same lock and invariants as a migration. */
   async createUser(input: NewUser): Promise<UserView> {
-    const id = parseUserId(input.id);
+    const key = this.parseKey(input.id);
     if (typeof input.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(input.email) || input.email.length > 320) {
       throw new OrgshiftError('invalid_input', 'email must look like an address');
     }
-    const lease = await this.#locks.acquire(userLockKey(id), {
+    const lease = await this.#locks.acquire(userLockKey(key), {
       ttlMs: this.#options.ttlMs,
       waitMs: this.#options.waitMs,
     });
     try {
-      await insertNativeUser(this.#db, this.#ctx, { ...input, id });
+      const planned = await insertNativeUser(this.#ctx, { ...input, id: key });
+      await this.#options.afterSignUp?.(this.#ctx.db.kysely, [planned]);
     } finally {
       await lease.release().catch(() => false);
     }
     // A read of this id that loaded before the commit may still be in flight; joining it would answer user_not_found.
-    return toUserView(await this.#users.getFresh(id));
+    return toUserView(await this.#users.getFresh(key));
+  }
+
+  get #inPlace(): boolean {
+    return this.#ctx.sql.model.shape === 'in-place';
+  }
+
+  /** In place, a native user is one orgshift created: its marker was set without a migration. Moved: no legacy row. */
+  #native(loaded: LoadedUser): boolean {
+    return loaded.legacy.rows === 0;
+  }
+
+  async #load(key: string): Promise<LoadedUser> {
+    try {
+      return await this.loader.load(key);
+    } catch (error) {
+      throw translateDatabaseError(this.#ctx.db, error);
+    }
   }
 
   #entity(): LazyEntity<LoadedUser> {
     return {
       lockKey: userLockKey,
-      load: async (id) => snapshotOf(await this.loader.load(id)),
-      migrate: (id, lease) => this.#migrate(id, lease),
-      verify: verifyStructure,
-      notFound: (id) => new UserNotFoundError(id),
+      load: async (key) => this.#snapshot(await this.#load(key)),
+      migrate: (key, lease) => this.#migrate(key, lease),
+      verify: this.#structure,
+      notFound: (key) => new UserNotFoundError(key),
     };
   }
 
-  async #migrate(id: string, lease: Lease): Promise<void> {
+  /** A duplicated key is refused before any lock is taken, and recorded for repair. */
+  #snapshot(loaded: LoadedUser): Snapshot<LoadedUser> {
+    const state = loadState(loaded, this.#inPlace);
+    if (state === 'unmigrated' && loaded.legacy.rows > 1) {
+      const error = new LegacyKeyDuplicateError(loaded.id, loaded.legacy.rows);
+      void recordFailure(this.#ctx.db, { subject: loaded.id, code: error.code, message: error.message }).catch(
+        () => undefined,
+      );
+      throw error;
+    }
+    return state === 'present' ? { state, value: loaded } : { state };
+  }
+
+  async #migrate(key: string, lease: Lease): Promise<void> {
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
     try {
-      const outcome = await migrateUser(this.#db, this.#ctx, id, lease);
+      const outcome = await migrateUser(this.#ctx, key, lease, this.#options.afterMigration);
       this.#options.observer?.migration?.(
         outcome === 'migrated' ? 'migrated' : outcome === 'conflict' ? 'conflict' : 'already_migrated',
         elapsed(),
       );
     } catch (error) {
       this.#options.observer?.migration?.('failed', elapsed());
-      if (isOrgshiftError(error) && error.code.startsWith('lock_')) throw error;
-      if (isOrgshiftError(error) && error.code === 'database_unavailable') throw error;
+      if (isOrgshiftError(error) && (error.code.startsWith('lock_') || error.code === 'database_unavailable'))
+        throw error;
       const reason = isOrgshiftError(error) ? error.code : 'unexpected database error';
-      await recordFailure(this.#db, id, 'migration_failed', reason).catch(() => undefined);
-      throw new MigrationFailedError(id, reason, { cause: error });
+      const code = isOrgshiftError(error) && error.code !== 'migration_failed' ? error.code : 'migration_failed';
+      await recordFailure(this.#ctx.db, {
+        subject: key,
+        code,
+        message: isOrgshiftError(error) ? error.message : reason,
+      }).catch(() => undefined);
+      if (isOrgshiftError(error) && error.code === 'legacy_key_duplicate') throw error;
+      throw new MigrationFailedError(key, reason, { cause: error });
     }
   }
 
-  /** Verification failures also land in migration_failures, so a repair job can find them. */
+  /** Verification failures also land in the repair queue, so a repair job can find them. */
   #observerWithRepairQueue(observer: DirectoryObserver | undefined): DirectoryObserver {
     return {
       ...observer,
-      verificationFailure: (id, codes) => {
-        observer?.verificationFailure?.(id, codes);
-        recordFailure(this.#db, id, 'verification_failed', codes.join(',')).catch(() => undefined);
+      verificationFailure: (key, codes) => {
+        observer?.verificationFailure?.(key, codes);
+        recordFailure(this.#ctx.db, { subject: key, code: 'verification_failed', message: codes.join(',') }).catch(
+          () => undefined,
+        );
       },
     };
   }
 }
 
-function snapshotOf(loaded: LoadedUser): Snapshot<LoadedUser> {
-  const state = loadState(loaded);
-  return state === 'present' ? { state, value: loaded } : { state };
-}
+export type { PlannedUser };

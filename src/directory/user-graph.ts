@@ -1,24 +1,25 @@
 /**
  * What one load returns: a frozen snapshot of a user and everything its
  * verification needs. Plain data only, so nothing can be lazily loaded later
- * by accident (one query per membership, the N+1 pattern).
+ * by accident (the N+1 that eager loading exists to avoid).
  */
+export type OrgKind = 'personal' | 'team';
+
 export interface OrgRecord {
   readonly id: string;
-  readonly kind: string;
+  readonly kind: OrgKind;
   readonly name: string;
 }
 
 export interface RoleRecord {
-  readonly id: number;
   readonly name: string;
-  readonly rank: number;
+  /** Lower is stronger; null where the map gives roles no rank. */
+  readonly rank: number | null;
 }
 
 export interface MembershipRecord {
   readonly orgId: string;
   readonly status: string;
-  readonly createdAt: Date;
   /** null when the membership points at a role that does not exist. */
   readonly role: RoleRecord | null;
   /** null when the membership points at an org that does not exist. */
@@ -27,27 +28,29 @@ export interface MembershipRecord {
 
 export interface UserRecord {
   readonly id: string;
-  readonly email: string;
+  readonly email: string | null;
   readonly displayName: string | null;
-  readonly currentOrgId: string;
-  readonly preferences: Readonly<Record<string, unknown>>;
-  readonly createdAt: Date;
-  /** null for native sign-ups that never had a legacy row. */
+  /** null when the user has no current org (in place: not migrated yet). */
+  readonly currentOrgId: string | null;
+  /** When the user was migrated, where the map records it; null for native sign-ups and maps without a time. */
   readonly migratedAt: Date | null;
 }
 
 export interface LegacyStatus {
-  readonly exists: boolean;
-  readonly migratedAt: Date | null;
+  /** Legacy rows with this key: 0, 1, or more (a duplicated key, refused). */
+  readonly rows: number;
+  /** The marker says migrated. */
+  readonly marked: boolean;
+  readonly markedAt: Date | null;
 }
 
 export interface LoadedUser {
-  /** The id that was asked for (present even when nothing was found). */
+  /** The key that was asked for (present even when nothing was found). */
   readonly id: string;
   readonly user: UserRecord | null;
   readonly currentOrg: OrgRecord | null;
   readonly memberships: readonly MembershipRecord[];
-  /** The org whose id equals the user id, whatever its kind. */
+  /** The user's personal org as the map finds it (by id or owner), whatever its kind. */
   readonly personalOrg: OrgRecord | null;
   readonly personalOrgMemberCount: number;
   readonly legacy: LegacyStatus;
@@ -55,25 +58,16 @@ export interface LoadedUser {
 
 export type LoadState = 'present' | 'unmigrated' | 'absent';
 
-/**
- * present: there is a user, or the legacy row says it was migrated (then a
- * missing user is a violation, not a reason to migrate again).
- */
-export function loadState(loaded: LoadedUser): LoadState {
-  if (loaded.user !== null || loaded.legacy.migratedAt !== null) return 'present';
-  return loaded.legacy.exists ? 'unmigrated' : 'absent';
-}
-
-/** The documented user JSON (docs/design.md#interfaces). Never carries a secret. */
+/** The documented user JSON. Never carries a secret. */
 export interface UserView {
   readonly id: string;
-  readonly email: string;
+  readonly email: string | null;
   readonly displayName: string | null;
   readonly migratedAt: Date | null;
   readonly currentOrg: OrgRecord;
   readonly memberships: readonly {
     readonly org: OrgRecord;
-    readonly role: { readonly name: string; readonly rank: number };
+    readonly role: RoleRecord;
     readonly status: string;
   }[];
 }

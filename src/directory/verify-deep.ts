@@ -1,84 +1,218 @@
 import { sql } from 'kysely';
-import { type Database, ident } from '../db/database.js';
-import { SecretUndecryptableError } from '../errors.js';
-import { toJsonObject } from './decode-user.js';
-import type { MigrationContext } from './migration-context.js';
-import { mergeSettings, settingsDiffer } from './settings.js';
+import type { Row } from '../db/database.js';
+import type { MapSql } from '../db/map-sql.js';
+import { isOrgshiftError } from '../errors.js';
+import { type FieldContext, fieldValue, legacySecret } from '../migration/field-values.js';
+import type { MigrationContext } from '../migration/migration-context.js';
+import { columnOf, type TableInfo } from '../schema-map/catalog.js';
+import type { DependentModel, TargetField } from '../schema-map/map-model.js';
+import { sameValue } from './same-value.js';
 import type { LoadedUser } from './user-graph.js';
-import { verifyStructure } from './verify-structure.js';
-import { type Violation, violation } from './violations.js';
+import type { StructureCheck } from './verify-structure.js';
+import { type Violation, type ViolationCode, violation } from './violations.js';
 
 /**
- * Structural checks plus what needs more queries: the legacy row, the
- * dependent tables and fidelity (email, settings, secret). Secrets are
- * compared in memory and never reported.
+ * Structural checks plus what needs more queries: the dependent tables and
+ * fidelity, every mapped field recomputed from the legacy row as it is now
+ * and compared with what the target holds (secrets decrypted on both sides
+ * and compared in memory, never reported). Fields whose value is the
+ * migration time are not compared.
  */
-export async function verifyDeep(db: Database, ctx: MigrationContext, loaded: LoadedUser): Promise<Violation[]> {
-  const found = [...verifyStructure(loaded)];
+export async function verifyDeep(
+  ctx: MigrationContext,
+  structure: StructureCheck,
+  loaded: LoadedUser,
+): Promise<Violation[]> {
+  const found = [...structure(loaded)];
   const user = loaded.user;
-  const migrated = user?.migratedAt != null || loaded.legacy.migratedAt !== null;
-  if (user === null || !migrated || !loaded.legacy.exists) return found;
-  found.push(...(await checkDependents(db, user.id)));
-  found.push(...(await checkFidelity(db, ctx, loaded)));
+  if (user === null || loaded.legacy.rows === 0 || !isMigrated(ctx, loaded)) return found;
+  const orgId = loaded.personalOrg?.id ?? null;
+  if (orgId !== null) found.push(...(await checkDependents(ctx, loaded.id, orgId)));
+  found.push(...(await checkFidelity(ctx, loaded, orgId)));
   return found;
 }
 
-async function checkDependents(db: Database, userId: string): Promise<Violation[]> {
+function isMigrated(ctx: MigrationContext, loaded: LoadedUser): boolean {
+  return ctx.sql.model.shape === 'in-place' ? loaded.legacy.marked || loaded.user?.currentOrgId !== null : true;
+}
+
+async function checkDependents(ctx: MigrationContext, key: string, orgId: string): Promise<Violation[]> {
+  const m = ctx.sql;
+  const legacy = await legacyRow(ctx, key);
+  if (legacy === undefined) return [];
   const found: Violation[] = [];
-  const orgId = db.dialect === 'postgres' ? sql`${userId}::uuid` : sql`${userId}`;
-  for (const dependent of db.legacy.dependents) {
-    const result = await sql<{ n: number | string }>`
-      select count(*) as n from ${sql.raw(ident(dependent.table))}
-      where user_id = ${userId} and (org_id is null or org_id <> ${orgId})`.execute(db.kysely);
-    const n = Number(result.rows[0]?.n ?? 0);
-    if (n > 0) found.push(violation('dependent_unmigrated', `${n} row(s) of ${dependent.table} not in org ${userId}`));
+  for (const [n, d] of m.model.dependents.entries()) {
+    const table = m.resolved.dependents[n]?.table;
+    if (table === undefined) continue;
+    const ref = legacy[d.userKey.references];
+    if (ref === null || ref === undefined) continue;
+    if (d.org) {
+      const stray = await countStray(ctx, d, table, ref, orgId);
+      if (stray > 0)
+        found.push(violation('dependent_unmigrated', `${stray} row(s) of ${m.table(d.table)} not in org ${orgId}`));
+    }
+    const copy = m.resolved.dependents[n]?.copy;
+    if (d.copyTo && copy) {
+      const missing = await countUncopied(ctx, d, table, copy, ref);
+      if (missing > 0)
+        found.push(
+          violation(
+            'dependent_unmigrated',
+            `${missing} row(s) of ${m.table(d.table)} have no copy in ${m.table(d.copyTo.table)}`,
+          ),
+        );
+    }
   }
   return found;
 }
 
-async function checkFidelity(db: Database, ctx: MigrationContext, loaded: LoadedUser): Promise<Violation[]> {
-  const user = loaded.user;
-  if (user === null) return [];
-  const c = db.legacy.columns;
-  const legacyRow = (
-    await sql<Record<string, unknown>>`
-      select ${sql.raw(ident(c.email))} as email, ${sql.raw(ident(c.settings))} as settings,
-             ${sql.raw(ident(c.apiKeyEnc))} as api_key_enc
-      from ${sql.raw(ident(db.legacy.usersTable))} where ${sql.raw(ident(c.id))} = ${user.id}`.execute(db.kysely)
-  ).rows[0];
-  const orgRow = (
-    await sql<Record<string, unknown>>`
-      select o.settings, m.api_key_enc from orgs o
-      left join org_members m on m.org_id = o.id and m.user_id = o.id
-      where o.id = ${user.id}`.execute(db.kysely)
-  ).rows[0];
-  if (legacyRow === undefined) return [];
-  const found: Violation[] = [];
-  if (String(legacyRow.email) !== user.email)
-    found.push(violation('email_mismatch', 'email differs from the legacy row'));
-  const merged = mergeSettings(user.preferences, toJsonObject(orgRow?.settings ?? {}));
-  const differing = settingsDiffer(merged, toJsonObject(legacyRow.settings));
-  if (differing.length > 0) {
-    found.push(violation('settings_mismatch', `settings differ from the legacy row in: ${differing.join(', ')}`));
-  }
-  const secret = compareSecrets(ctx, user.id, legacyRow.api_key_enc, orgRow?.api_key_enc);
-  if (secret !== null) found.push(violation('secret_mismatch', secret));
-  return found;
+async function countStray(
+  ctx: MigrationContext,
+  d: DependentModel,
+  table: TableInfo,
+  ref: unknown,
+  orgId: string,
+): Promise<number> {
+  const m = ctx.sql;
+  const org = (d.org as NonNullable<DependentModel['org']>).column;
+  const result = await sql<{ n: number | string }>`
+    select count(*) as n from ${sql.raw(m.table(d.table))} d
+    where ${sql.raw(m.col('d', d.userKey.column))} = ${m.param(ref, table, d.userKey.column)}
+      and (${sql.raw(m.col('d', org))} is null or ${sql.raw(m.col('d', org))} <> ${m.param(orgId, table, org)})`.execute(
+    ctx.db.kysely,
+  );
+  return Number(result.rows[0]?.n ?? 0);
 }
 
-/** Returns why the secrets differ, or null when they match. Never returns a secret. */
-function compareSecrets(ctx: MigrationContext, userId: string, legacyEnc: unknown, currentEnc: unknown): string | null {
-  const hasLegacy = legacyEnc !== null && legacyEnc !== undefined;
-  const hasCurrent = currentEnc !== null && currentEnc !== undefined;
-  if (!hasLegacy && !hasCurrent) return null;
-  if (hasLegacy !== hasCurrent)
-    return hasLegacy ? 'legacy secret was not carried over' : 'member has a secret the legacy row lacks';
+/** Rows of the user with no copy carrying their conflict key (when the map says how copies are recognized). */
+async function countUncopied(
+  ctx: MigrationContext,
+  d: DependentModel,
+  table: TableInfo,
+  copy: TableInfo,
+  ref: unknown,
+): Promise<number> {
+  const m = ctx.sql;
+  const spec = d.copyTo as NonNullable<DependentModel['copyTo']>;
+  const matches = spec.conflict.flatMap((name) => {
+    const source = spec.columns.find((c) => c.column === name)?.source;
+    if (source?.kind !== 'column') return [];
+    const type = columnOf(copy, name)?.type;
+    const value = m.col('d', source.column);
+    return [`${m.col('c', name)} = ${type ? m.dialect.cast(value, type) : value}`];
+  });
+  if (matches.length === 0 || matches.length !== spec.conflict.length) return 0;
+  const result = await sql<{ n: number | string }>`
+    select count(*) as n from ${sql.raw(m.table(d.table))} d
+    where ${sql.raw(m.col('d', d.userKey.column))} = ${m.param(ref, table, d.userKey.column)}
+      and not exists (select 1 from ${sql.raw(m.table(spec.table))} c where ${sql.raw(matches.join(' and '))})`.execute(
+    ctx.db.kysely,
+  );
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+async function legacyRow(ctx: MigrationContext, key: string): Promise<Row | undefined> {
+  const m = ctx.sql;
+  const list = m.model.legacyColumns.map((c) => `${m.col('l', c)} as ${m.q(c)}`).join(', ');
+  const result =
+    await sql<Row>`select ${sql.raw(list)} from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} = ${key}`.execute(
+      ctx.db.kysely,
+    );
+  return result.rows[0];
+}
+
+async function targetRow(
+  ctx: MigrationContext,
+  table: string,
+  where: [string, unknown, TableInfo][],
+): Promise<Row | undefined> {
+  const m = ctx.sql;
+  const conditions = where.map(
+    ([column, value, info]) => sql`${sql.raw(m.col('t', column))} = ${m.param(value, info, column)}`,
+  );
+  const result = await sql<Row>`select * from ${sql.raw(table)} t where ${sql.join(conditions, sql` and `)}`.execute(
+    ctx.db.kysely,
+  );
+  return result.rows[0];
+}
+
+async function checkFidelity(ctx: MigrationContext, loaded: LoadedUser, orgId: string | null): Promise<Violation[]> {
+  const m = ctx.sql;
+  const model = m.model;
+  const key = loaded.id;
+  const legacy = await legacyRow(ctx, key);
+  if (legacy === undefined) return [];
+  const r = m.resolved;
+  const org = orgId === null ? undefined : await targetRow(ctx, m.org, [[model.org.id.column, orgId, r.org]]);
+  const user = model.shape === 'in-place' ? legacy : await targetRow(ctx, m.user, [[model.user.id, key, r.user]]);
+  const member =
+    orgId === null
+      ? undefined
+      : await targetRow(ctx, m.membership, [
+          [model.membership.org, orgId, r.membership],
+          [model.membership.user, key, r.membership],
+        ]);
+  const context: FieldContext = { key, orgId: orgId ?? '', now: '', row: legacy, codecs: ctx.codecs };
+  const found: Violation[] = [];
+  const compare = (fields: readonly TargetField[], row: Row | undefined, table: string, info: TableInfo) => {
+    if (row === undefined) return;
+    for (const field of fields) {
+      const problem = compareField(ctx, context, field, row, info, info === r.user);
+      if (problem !== null)
+        found.push(violation(problem, `${table}.${m.q(field.column)} differs from its legacy source`));
+    }
+  };
+  compare(model.org.fields, org, m.org, r.org);
+  if (model.shape === 'moved') compare(model.user.fields, user, m.user, r.user);
+  compare(model.membership.fields, member, m.membership, r.membership);
+  return dedupe(found);
+}
+
+/** The violation code for a field that differs, or null when it matches (or cannot be compared). */
+function compareField(
+  ctx: MigrationContext,
+  context: FieldContext,
+  field: TargetField,
+  row: Row,
+  table: TableInfo,
+  userTable: boolean,
+): ViolationCode | null {
+  const source = field.source;
+  const actual = row[field.column];
+  if (source.kind === 'now' || source.kind === 'org-id' || source.kind === 'user-key') return null;
   try {
-    const before = ctx.legacyCipher.decrypt(String(legacyEnc), userId);
-    const after = ctx.currentCipher.decrypt(String(currentEnc), userId);
-    return before === after ? null : 'decrypted secrets differ';
+    if (source.kind === 'secret') {
+      const before = legacySecret(context, source.column, source.from);
+      const after =
+        actual === null || actual === undefined
+          ? null
+          : decodeTarget(ctx, source.to, String(actual), context.key, field.column);
+      return before === after ? null : 'secret_mismatch';
+    }
+    const expected = fieldValue(field, context);
+    if (sameValue(expected, actual, columnOf(table, field.column)?.family)) return null;
   } catch (error) {
-    if (error instanceof SecretUndecryptableError) return 'a secret could not be decrypted with its key';
-    throw error;
+    // A legacy value that no longer decodes cannot be compared; say so as a mismatch of that field.
+    if (!isOrgshiftError(error)) throw error;
+    return source.kind === 'secret' ? 'secret_mismatch' : 'field_mismatch';
   }
+  if (source.kind === 'json-object') return 'settings_mismatch';
+  if (userTable && ctx.sql.model.user.email === field.column) return 'email_mismatch';
+  return 'field_mismatch';
+}
+
+function decodeTarget(ctx: MigrationContext, codec: string, stored: string, key: string, column: string): string {
+  const found = ctx.codecs.get(codec);
+  if (found === undefined) throw new TypeError(`codec ${codec} is not configured`);
+  return found.decode(stored, { ownerId: key, column });
+}
+
+function dedupe(violations: Violation[]): Violation[] {
+  const seen = new Set<string>();
+  return violations.filter((v) => {
+    const id = `${v.code}\u0000${v.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }

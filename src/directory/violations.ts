@@ -1,4 +1,4 @@
-/** The invariant codes of docs/design.md#invariants. */
+/** The invariant codes (docs/invariants.md). */
 export type ViolationCode =
   | 'user_missing'
   | 'current_org_missing'
@@ -10,6 +10,7 @@ export type ViolationCode =
   | 'dependent_unmigrated'
   | 'email_mismatch'
   | 'settings_mismatch'
+  | 'field_mismatch'
   | 'secret_mismatch';
 
 export const VIOLATION_CODES: readonly ViolationCode[] = Object.freeze([
@@ -23,12 +24,13 @@ export const VIOLATION_CODES: readonly ViolationCode[] = Object.freeze([
   'dependent_unmigrated',
   'email_mismatch',
   'settings_mismatch',
+  'field_mismatch',
   'secret_mismatch',
 ]);
 
 export interface Violation {
   readonly code: ViolationCode;
-  /** Human explanation; never contains a secret. */
+  /** Human explanation; never contains a secret or a field's value. */
   readonly message: string;
 }
 

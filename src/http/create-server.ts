@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Orgshift } from '../orgshift.js';
+import { internalsOf, type Orgshift } from '../orgshift.js';
 import { AccessLog } from './access-log.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, toErrorReply } from './error-mapping.js';
 import { HttpError } from './http-error.js';
@@ -49,6 +49,8 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
     genReqId: requestIdOf,
     requestIdHeader: false,
     bodyLimit: options.bodyLimit ?? 16 * 1024,
+    // Text user keys may be up to 255 characters (the router's default stops at 100).
+    maxParamLength: 300,
     // Our own 503 below carries Retry-After and the documented error JSON.
     return503OnClosing: false,
     // Router-level rejections (malformed URL, over-long parameter) skip the hooks; same JSON anyway.
@@ -67,7 +69,7 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
 
   await registerOpenApi(app);
   const finishRoutes = trackRouteMethods(app);
-  const http = orgshift.config.http;
+  const http = internalsOf(orgshift).config.http;
   const apiToken = options.apiToken ?? http.apiToken;
   await app.register(userRoutes, { orgshift, apiToken });
   await app.register(adminRoutes, { orgshift, apiToken, adminToken: options.adminToken ?? http.adminToken });

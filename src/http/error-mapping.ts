@@ -20,6 +20,8 @@ const STATUS_OF: Readonly<Record<ErrorCode, number>> = Object.freeze({
   migration_failed: 500,
   secret_undecryptable: 500,
   legacy_row_invalid: 500,
+  legacy_key_duplicate: 409,
+  schema_invalid: 500,
   config_invalid: 500,
 });
 
@@ -45,6 +47,9 @@ const CLIENT_MESSAGE: Readonly<Record<ErrorCode, typeof OWN | { readonly generic
   migration_failed: OWN,
   secret_undecryptable: OWN,
   legacy_row_invalid: OWN,
+  legacy_key_duplicate: OWN,
+  // Names what the database lacks, in the database's own words.
+  schema_invalid: { generic: 'the database does not match the schema map; the server log has details' },
   config_invalid: { generic: 'server configuration error; the server log has details' },
 });
 
@@ -93,7 +98,7 @@ const FASTIFY_ERRORS: Readonly<Record<string, readonly [number, HttpErrorCode, s
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_request', 'body size does not match content-length'],
   FST_ERR_BAD_URL: [400, 'invalid_request', 'malformed URL'],
   // The router refuses parameters over 100 characters before any schema runs; the only parameter is a user id.
-  FST_ERR_MAX_PARAM_LENGTH: [400, 'invalid_user_id', 'user id must be a UUID'],
+  FST_ERR_MAX_PARAM_LENGTH: [400, 'invalid_user_id', 'user id is too long'],
 });
 
 export function retryAfterHeader(code: HttpErrorCode, statusCode: number): Record<string, string> {

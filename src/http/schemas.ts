@@ -5,20 +5,23 @@
  * /openapi.json.
  */
 
-/** Same shape as src/directory/user-id.ts; checked again there, for library callers. */
-export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-
-export const userIdParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', pattern: UUID_PATTERN, description: 'user id (UUID)' } },
-} as const;
+/**
+ * The user id parameter, shaped by the schema map's key type (checked again
+ * by the directory, for library callers).
+ */
+export function userIdParams(pattern: string, description: string) {
+  return {
+    type: 'object',
+    required: ['id'],
+    properties: { id: { type: 'string', pattern, maxLength: 255, description: `user id: ${description}` } },
+  } as const;
+}
 
 const org = {
   type: 'object',
   required: ['id', 'kind', 'name'],
   properties: {
-    id: { type: 'string', format: 'uuid' },
+    id: { type: 'string' },
     kind: { type: 'string', enum: ['personal', 'team'] },
     name: { type: 'string' },
   },
@@ -29,10 +32,14 @@ export const userSchema = {
   description: 'a verified user with its organizations; never carries a secret',
   required: ['id', 'email', 'displayName', 'migratedAt', 'currentOrg', 'memberships'],
   properties: {
-    id: { type: 'string', format: 'uuid' },
-    email: { type: 'string' },
+    id: { type: 'string', description: 'the user key' },
+    email: { type: ['string', 'null'], description: 'null where the legacy row had none: NULL stays NULL' },
     displayName: { type: ['string', 'null'] },
-    migratedAt: { type: ['string', 'null'], format: 'date-time', description: 'null for native sign-ups' },
+    migratedAt: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'null for native sign-ups, and where the map records no migration time',
+    },
     currentOrg: org,
     memberships: {
       type: 'array',
@@ -44,9 +51,9 @@ export const userSchema = {
           role: {
             type: 'object',
             required: ['name', 'rank'],
-            properties: { name: { type: 'string' }, rank: { type: 'integer' } },
+            properties: { name: { type: 'string' }, rank: { type: ['integer', 'null'] } },
           },
-          status: { type: 'string', enum: ['active', 'invited', 'disabled'] },
+          status: { type: 'string' },
         },
       },
     },
@@ -73,12 +80,18 @@ export const verifyReportSchema = {
 export const statusSchema = {
   type: 'object',
   description: 'as `orgshift status --json`',
-  required: ['legacyTotal', 'migrated', 'pending', 'failed', 'lock'],
+  required: ['legacyTotal', 'migrated', 'pending', 'failed', 'invalid', 'lock'],
   properties: {
     legacyTotal: { type: 'integer' },
     migrated: { type: 'integer' },
-    pending: { type: 'integer' },
-    failed: { type: 'integer' },
+    pending: { type: 'integer', description: 'never counting the invalid rows' },
+    failed: { type: 'integer', description: 'open entries in the repair queue' },
+    invalid: {
+      type: 'object',
+      description: 'unmigrated rows no migration can take until repaired',
+      required: ['nullKeys', 'duplicateKeys'],
+      properties: { nullKeys: { type: 'integer' }, duplicateKeys: { type: 'integer' } },
+    },
     lock: {
       type: 'object',
       required: ['kind', 'healthy'],
@@ -133,11 +146,29 @@ export const auditReportSchema = {
 export const rollbackReportSchema = {
   type: 'object',
   description: 'as `orgshift rollback --json`; the next read migrates the user again',
-  required: ['id', 'dependentRows'],
+  required: ['id', 'dryRun', 'restored', 'discarded', 'dependentRows', 'copiesDeleted'],
   properties: {
-    id: { type: 'string', format: 'uuid' },
-    dependentRows: { type: 'integer', description: 'dependent rows whose org_id was cleared' },
+    id: { type: 'string' },
+    dryRun: { type: 'boolean', description: 'true: nothing was written, this is what a rollback would do' },
+    restored: { type: 'array', items: { type: 'string' }, description: 'legacy columns given back their value' },
+    discarded: {
+      type: 'array',
+      description: 'changes made after the migration that the legacy row cannot hold, lost by the rollback',
+      items: {
+        type: 'object',
+        required: ['field', 'column'],
+        properties: { field: { type: 'string' }, column: { type: 'string' } },
+      },
+    },
+    dependentRows: { type: 'integer', description: 'dependent rows taken out of the personal org' },
+    copiesDeleted: { type: 'integer', description: 'copies of dependent rows deleted' },
   },
+} as const;
+
+export const rollbackQuery = {
+  type: 'object',
+  properties: { dryRun: { type: 'boolean', default: false, description: 'report, change nothing' } },
+  additionalProperties: false,
 } as const;
 
 export const errorSchema = {

@@ -1,11 +1,11 @@
-import { type Kysely, sql } from 'kysely';
-import type { Database } from '../db/database.js';
+import { sql } from 'kysely';
+import type { Database, Executor } from '../db/database.js';
 import { translateDatabaseError } from '../db/database-errors.js';
-import type { OrgshiftTables } from '../db/schema.js';
+import type { MapSql } from '../db/map-sql.js';
 import { VIOLATION_CODES, type ViolationCode } from '../directory/violations.js';
 import { OrgshiftError } from '../errors.js';
-import { type AuditCheck, auditChecks } from './audit-checks.js';
-import { fkUnindexedQuery } from './audit-schema.js';
+import { type AuditCheck, auditChecks, type NotChecked, notChecked } from './audit-checks.js';
+import { unindexedForeignKeys } from './audit-schema.js';
 
 export type AuditCode = ViolationCode | 'fk_unindexed';
 
@@ -32,7 +32,7 @@ export interface AuditReport {
   /** Every check that ran, with its count and duration, including the clean ones. */
   readonly checks: readonly AuditCheckResult[];
   /** Invariants the audit cannot check set-based, and why. */
-  readonly notChecked: readonly { readonly code: ViolationCode; readonly reason: string }[];
+  readonly notChecked: readonly NotChecked[];
   readonly seconds: number;
 }
 
@@ -43,13 +43,6 @@ export interface AuditOptions {
 
 const SAMPLE_SIZE = 10;
 
-const NOT_CHECKED = Object.freeze([
-  Object.freeze({
-    code: 'secret_mismatch' as const,
-    reason: 'comparing secrets needs decrypting both sides; `orgshift verify <id>` checks it per user',
-  }),
-]);
-
 /**
  * The whole-database integrity audit (docs/design.md#operations): one set-based query per
  * invariant plus the foreign-key index check, counts and samples, never a
@@ -57,12 +50,13 @@ const NOT_CHECKED = Object.freeze([
  * snapshot even beside live migrations (a migration or rollback commits all
  * of a user's rows at once).
  */
-export async function audit(db: Database, options: AuditOptions = {}): Promise<AuditReport> {
+export async function audit(db: Database, m: MapSql, options: AuditOptions = {}): Promise<AuditReport> {
   const started = performance.now();
-  const concurrency = db.dialect === 'postgres' ? wholeOrThrow(options.concurrency ?? 2) : 1;
+  const requested = wholeOrThrow(options.concurrency ?? 2);
+  const concurrency = db.sql.concurrentWriters ? requested : 1;
   const tasks: Task[] = [
-    ...auditChecks(db.dialect, db.legacy).map((check) => ({ weight: check.weight, run: () => runCheck(db, check) })),
-    { weight: 0, run: () => runSchemaCheck(db) },
+    ...auditChecks(m).map((check) => ({ weight: check.weight, run: () => runCheck(db, check) })),
+    { weight: 0, run: () => runSchemaCheck(db, m) },
   ];
   const checks = inReportOrder((await runLongestFirst(tasks, concurrency)).flat());
   const violations = checks
@@ -72,7 +66,7 @@ export async function audit(db: Database, options: AuditOptions = {}): Promise<A
     ok: violations.length === 0,
     violations: Object.freeze(violations),
     checks: Object.freeze(checks),
-    notChecked: NOT_CHECKED,
+    notChecked: notChecked(m),
     seconds: elapsed(started),
   });
 }
@@ -152,38 +146,29 @@ async function sampleOf(db: Database, check: AuditCheck, code: string): Promise<
   return inAuditSession(db, (trx) => sampled.execute(trx).then((r) => r.rows.map((row) => String(row.user_id))));
 }
 
-async function runSchemaCheck(db: Database): Promise<AuditCheckResult[]> {
+async function runSchemaCheck(db: Database, m: MapSql): Promise<AuditCheckResult[]> {
   const started = performance.now();
-  const rows = await inAuditSession(db, (trx) =>
-    fkUnindexedQuery(db.dialect, db.legacy)
-      .execute(trx)
-      .then((r) => r.rows),
-  );
+  let names: string[];
+  try {
+    names = await unindexedForeignKeys(db, m);
+  } catch (error) {
+    throw translateDatabaseError(db, error);
+  }
   return [
     Object.freeze({
       code: 'fk_unindexed',
-      count: rows.length,
-      sample: Object.freeze(rows.slice(0, SAMPLE_SIZE).map((r) => String(r.name))),
+      count: names.length,
+      sample: Object.freeze(names.slice(0, SAMPLE_SIZE)),
       seconds: elapsed(started),
     }),
   ];
 }
 
-/**
- * PostgreSQL: a read-only transaction with enough memory for the hash
- * anti-joins over whole tables to stay in memory (the 4 MB default spills a
- * million-row hash to disk in batches), and without JIT compilation, which
- * costs more than it saves on these short scans.
- */
-async function inAuditSession<T>(db: Database, fn: (trx: Kysely<OrgshiftTables>) => Promise<T>): Promise<T> {
+/** One snapshot per query group, tuned for whole-table scans (Database.snapshot). */
+async function inAuditSession<T>(db: Database, fn: (trx: Executor) => Promise<T>): Promise<T> {
   try {
-    if (db.dialect === 'sqlite') return await fn(db.kysely);
-    return await db.kysely.transaction().execute(async (trx) => {
-      await sql`set transaction read only`.execute(trx);
-      await sql`select set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`.execute(trx);
-      return fn(trx);
-    });
+    return await db.snapshot(fn);
   } catch (error) {
-    throw translateDatabaseError(error);
+    throw translateDatabaseError(db, error);
   }
 }

@@ -6,7 +6,7 @@ import { VerificationFailedError } from '../../src/directory/errors.js';
 import { isOrgshiftError } from '../../src/errors.js';
 import { createLockManager } from '../../src/lock/create-lock-manager.js';
 import type { Lease, LockManager } from '../../src/lock/lock-manager.js';
-import type { Orgshift } from '../../src/orgshift.js';
+import { internalsOf, type Orgshift } from '../../src/orgshift.js';
 import { BACKENDS, type BackendInstance, countingLocks } from '../support/backends.js';
 import { spawnTs } from '../support/child.js';
 import { openTest, TEST_LEGACY_KEY, TEST_SECRET_KEY } from '../support/open-test.js';
@@ -259,13 +259,18 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
     it('createUser answers with the user it created although a read that loaded before its commit is still in flight', async () => {
       const id = '7e57a71e-0000-4000-8000-000000000002';
       const released = deferred();
-      const locks = releaseSignalling(createLockManager(orgshift.config.lock), `user:${id}`, released.resolve);
+      const locks = releaseSignalling(
+        createLockManager(internalsOf(orgshift).config.lock),
+        `user:${id}`,
+        released.resolve,
+      );
       const other = await openTest({ ...instance.env }, { locks });
       const loaded = deferred();
       const gate = deferred();
-      const load = other.users.loader.load.bind(other.users.loader);
+      const loader = internalsOf(other).users.loader;
+      const load = loader.load.bind(loader);
       let held = false;
-      vi.spyOn(other.users.loader, 'load').mockImplementation(async (userId) => {
+      vi.spyOn(loader, 'load').mockImplementation(async (userId: string) => {
         const snapshot = await load(userId);
         if (userId === id && !held) {
           // Only the first read is held: after its load (the user is absent), before it resolves.

@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/errors.js';
 import { createServer } from '../../src/http/create-server.js';
 import { createLogger } from '../../src/http/logger.js';
 import { assertListenAllowed, isLoopbackAddress } from '../../src/http/loopback.js';
-import { type Orgshift, open } from '../../src/orgshift.js';
+import { internalsOf, type Orgshift, open } from '../../src/orgshift.js';
 import { describePostgresRedis } from '../support/services.js';
 import { bearer, call } from './support/http-client.js';
 import { type LocalServer, listenLocal } from './support/local-server.js';
@@ -198,7 +198,7 @@ describePostgresRedis('bearer tokens', () => {
   /** Unmigrated legacy ids no other test of this file has touched. */
   async function legacyIds(n: number): Promise<string[]> {
     const rows = await sql<{ id: string }>`select id from legacy_users where migrated_at is null and id <> ${userId}
-      order by id limit ${n}`.execute(orgshift.db.kysely);
+      order by id limit ${n}`.execute(internalsOf(orgshift).db.kysely);
     if (rows.rows.length < n) throw new Error('not enough legacy users');
     return rows.rows.map((r) => r.id);
   }

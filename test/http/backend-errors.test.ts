@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/http/logger.js';
 import { createLockManager } from '../../src/lock/create-lock-manager.js';
 import type { LockConfig } from '../../src/lock/lock-manager.js';
+import { internalsOf } from '../../src/orgshift.js';
 import { openTest } from '../support/open-test.js';
 import { call, closedPort } from './support/http-client.js';
 import { listenLocal } from './support/local-server.js';
@@ -50,7 +51,9 @@ describe('503 answers for an unreachable or refusing lock backend', () => {
     const seeding = await openTest({ ORGSHIFT_DATABASE_URL: database });
     try {
       await seeding.seed({ users: 10 });
-      const rows = await sql<{ id: string }>`select id from legacy_users order by id`.execute(seeding.db.kysely);
+      const rows = await sql<{ id: string }>`select id from legacy_users order by id`.execute(
+        internalsOf(seeding).db.kysely,
+      );
       ids.push(...rows.rows.map((r) => r.id));
     } finally {
       await seeding.close();

@@ -18,11 +18,19 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   migration_failed: 500,
   secret_undecryptable: 500,
   legacy_row_invalid: 500,
+  legacy_key_duplicate: 409,
+  schema_invalid: 500,
   config_invalid: 500,
 };
 
 /** Codes whose message may quote a backend; every other code's message is written by orgshift alone. */
-const GENERIC: readonly ErrorCode[] = ['lock_unavailable', 'lock_lost', 'database_unavailable', 'config_invalid'];
+const GENERIC: readonly ErrorCode[] = [
+  'lock_unavailable',
+  'lock_lost',
+  'database_unavailable',
+  'schema_invalid',
+  'config_invalid',
+];
 
 function fastifyError(code: string, statusCode: number): Error {
   return Object.assign(new Error(`internal text for ${code}`), { code, statusCode });

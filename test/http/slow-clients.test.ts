@@ -6,7 +6,7 @@ import { createServer } from '../../src/http/create-server.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../../src/http/http-limits.js';
 import { createLogger } from '../../src/http/logger.js';
 import { serveSettingsFromEnv } from '../../src/http/serve-settings.js';
-import type { Orgshift } from '../../src/orgshift.js';
+import { internalsOf, type Orgshift } from '../../src/orgshift.js';
 import { openTest } from '../support/open-test.js';
 import { openRawSocket, type RawSocket, within } from './support/raw-socket.js';
 
@@ -31,7 +31,7 @@ describe('slow and greedy clients', () => {
   beforeAll(async () => {
     orgshift = await openTest({ ORGSHIFT_DATABASE_URL: 'sqlite::memory:' });
     await orgshift.seed({ users: 1 });
-    const rows = await sql<{ id: string }>`select id from legacy_users`.execute(orgshift.db.kysely);
+    const rows = await sql<{ id: string }>`select id from legacy_users`.execute(internalsOf(orgshift).db.kysely);
     userId = String(rows.rows[0]?.id);
   });
   afterEach(async () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { BACKFILL_DEFAULTS, type BackfillOptions, type BackfillReport } from '../../ops/backfill-options.js';
-import { createProgressReporter } from '../../ops/progress-reporter.js';
+import { BACKFILL_DEFAULTS, type BackfillOptions, type BackfillReport } from '../../ops/backfill/options.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
+import { createProgressReporter } from '../progress-reporter.js';
 import { type CommandOptions, wholeNumber, withOrgshift } from '../run-command.js';
 import { onStopSignals } from '../stop-signals.js';
 

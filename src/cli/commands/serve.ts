@@ -7,8 +7,8 @@ import { assertListenAllowed } from '../../http/loopback.js';
 import { createMetrics } from '../../http/metrics.js';
 import { type ServeSettings, serveSettingsFromEnv } from '../../http/serve-settings.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, shutdown } from '../../http/shutdown.js';
-import { sampleLegacyIds } from '../../ops/sample-ids.js';
-import { type Orgshift, open } from '../../orgshift.js';
+import { sampleKeys } from '../../ops/sample-keys.js';
+import { internalsOf, type Orgshift, open } from '../../orgshift.js';
 import { EXIT_USAGE, note, printLine, reportError } from '../output.js';
 import { configOrExit } from '../run-command.js';
 import { onStopSignals } from '../stop-signals.js';
@@ -149,7 +149,8 @@ async function seedDemo(orgshift: Orgshift): Promise<readonly string[]> {
     note(`orgshift: seeding ${DEMO_USERS} demo legacy users`);
     await orgshift.seed({ users: DEMO_USERS, dependents: DEMO_DEPENDENTS });
   }
-  const ids = await sampleLegacyIds(orgshift.db, DEMO_SAMPLE);
+  const { db, sql: m } = internalsOf(orgshift);
+  const ids = await sampleKeys(db, m, DEMO_SAMPLE);
   if (ids.length === 0) throw new ConfigError('--demo', 'the legacy table is empty after seeding');
   return ids;
 }

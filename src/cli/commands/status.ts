@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
-import { MAX_SAMPLE, sampleLegacyIds } from '../../ops/sample-ids.js';
+import { sampleKeys } from '../../ops/sample-keys.js';
+import { internalsOf } from '../../orgshift.js';
 import { printJson, printLine } from '../output.js';
 import { type CommandOptions, wholeNumber, withOrgshift } from '../run-command.js';
+
+/** Enough to try things with; a sample is not an export. */
+const MAX_SAMPLE = 100;
 
 interface StatusOptions extends CommandOptions {
   readonly sample?: number;
@@ -20,8 +24,9 @@ export function register(program: Command): void {
     .action((options: StatusOptions) =>
       withOrgshift(options, {}, async (orgshift) => {
         const [counts, health] = await Promise.all([orgshift.status(), orgshift.health()]);
-        const lock = { kind: orgshift.locks.kind, healthy: health.lock };
-        const sample = options.sample === undefined ? undefined : await sampleLegacyIds(orgshift.db, options.sample);
+        const lock = { kind: orgshift.lockKind, healthy: health.lock };
+        const { db, sql: m } = internalsOf(orgshift);
+        const sample = options.sample === undefined ? undefined : await sampleKeys(db, m, options.sample);
         if (options.json) {
           printJson({ ...counts, lock, ...(sample === undefined ? {} : { sample }) });
         } else {
@@ -29,6 +34,9 @@ export function register(program: Command): void {
           printLine(`migrated      ${counts.migrated}`);
           printLine(`pending       ${counts.pending}`);
           printLine(`failed        ${counts.failed}`);
+          printLine(
+            `invalid       ${counts.invalid.nullKeys} NULL key(s), ${counts.invalid.duplicateKeys} row(s) with a shared key`,
+          );
           printLine(`lock backend  ${lock.kind} (${lock.healthy ? 'healthy' : 'UNREACHABLE'})`);
           if (sample !== undefined) printLine(`sample ids    ${sample.join(' ')}`);
         }

@@ -1,7 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Orgshift } from '../../orgshift.js';
+import { internalsOf, type Orgshift } from '../../orgshift.js';
+import { describeKey, keyPattern } from '../../schema-map/user-key.js';
 import { requireToken } from '../auth.js';
-import { auditReportSchema, errorResponses, rollbackReportSchema, statusSchema, userIdParams } from '../schemas.js';
+import {
+  auditReportSchema,
+  errorResponses,
+  rollbackQuery,
+  rollbackReportSchema,
+  statusSchema,
+  userIdParams,
+} from '../schemas.js';
 
 export interface AdminRoutesOptions {
   readonly orgshift: Orgshift;
@@ -12,13 +20,15 @@ export interface AdminRoutesOptions {
 
 const security = [{ adminToken: [] }];
 
-interface UserIdRoute {
+interface RollbackRoute {
   readonly Params: { readonly id: string };
+  readonly Querystring: { readonly dryRun?: boolean };
 }
 
 /** /v1/admin: operations, behind the admin token (the API token is refused). */
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { orgshift, adminToken, apiToken }) => {
   app.addHook('onRequest', requireToken('admin', { apiToken, adminToken }));
+  const key = internalsOf(orgshift).sql.model.legacy.key;
 
   app.get(
     '/v1/admin/status',
@@ -32,7 +42,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
     },
     async () => {
       const [counts, health] = await Promise.all([orgshift.status(), orgshift.health()]);
-      return { ...counts, lock: { kind: orgshift.locks.kind, healthy: health.lock } };
+      return { ...counts, lock: { kind: orgshift.lockKind, healthy: health.lock } };
     },
   );
 
@@ -49,17 +59,19 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
     () => orgshift.audit(),
   );
 
-  app.post<UserIdRoute>(
+  app.post<RollbackRoute>(
     '/v1/admin/users/:id/rollback',
     {
       schema: {
-        summary: "reverses one user's migration under its lock (personal org with a single member only)",
+        summary:
+          "reverses one user's migration under its lock; ?dryRun=true reports what would be restored and discarded and changes nothing",
         tags: ['admin'],
         security,
-        params: userIdParams,
+        params: userIdParams(keyPattern(key), describeKey(key)),
+        querystring: rollbackQuery,
         response: { 200: rollbackReportSchema, ...errorResponses(400, 401, 403, 404, 409, 500, 503) },
       },
     },
-    (request) => orgshift.rollbackUser(request.params.id),
+    (request) => orgshift.rollbackUser(request.params.id, { dryRun: request.query.dryRun === true }),
   );
 };

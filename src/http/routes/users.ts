@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Orgshift } from '../../orgshift.js';
+import { internalsOf, type Orgshift } from '../../orgshift.js';
+import { describeKey, keyPattern } from '../../schema-map/user-key.js';
 import { requireToken } from '../auth.js';
 import { errorResponses, userIdParams, userSchema, verifyReportSchema } from '../schemas.js';
 
@@ -17,6 +18,8 @@ const security = [{ apiToken: [] }];
 /** /v1/users: lock-load-verify reads, behind the API token. */
 export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { orgshift, apiToken }) => {
   app.addHook('onRequest', requireToken('api', { apiToken, adminToken: undefined }));
+  const key = internalsOf(orgshift).sql.model.legacy.key;
+  const params = userIdParams(keyPattern(key), describeKey(key));
 
   app.get<UserIdRoute>(
     '/v1/users/:id',
@@ -25,7 +28,7 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { o
         summary: 'the user, migrated just in time on first access and verified',
         tags: ['users'],
         security,
-        params: userIdParams,
+        params,
         response: { 200: userSchema, ...errorResponses(400, 401, 404, 500, 503) },
       },
     },
@@ -39,7 +42,7 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { o
         summary: 'deep verification of one user (legacy row, dependents, fidelity); never migrates',
         tags: ['users'],
         security,
-        params: userIdParams,
+        params,
         response: { 200: verifyReportSchema, ...errorResponses(400, 401, 404, 500, 503) },
       },
     },

@@ -1,0 +1,105 @@
+import type { TypeFamily } from '../../schema-map/catalog.js';
+import type { QualifiedName } from '../../schema-map/table-name.js';
+
+export type DialectName = 'postgres' | 'sqlite';
+
+/**
+ * Every SQL spelling that differs between the databases orgshift runs on,
+ * in one interface with one implementation per folder beside this file
+ * (postgres/, sqlite/). Core code asks the dialect; it never tests which
+ * database it is on. A new database is one more folder.
+ *
+ * Fragments are SQL text. Identifiers passed in have been validated by the
+ * map (no control characters, no double quotes) and are always quoted here.
+ */
+export interface SqlDialect {
+  readonly name: DialectName;
+  /** Several write transactions can be open at once (SQLite serializes writers: one is all it takes). */
+  readonly concurrentWriters: boolean;
+
+  // ---- names and values
+  quote(identifier: string): string;
+  /** A table, quoted and qualified when the map gave a schema. */
+  table(name: QualifiedName): string;
+  /** Positional parameter n (1-based) in raw statement text. */
+  param(n: number): string;
+  /** `expression` converted to `sqlType` (a type as the catalog spells it). */
+  cast(expression: string, sqlType: string): string;
+  /**
+   * A key of type family `from` as a value of a column of family `to` (SQL
+   * type `type`), turning text that cannot be converted into NULL rather than
+   * failing the statement.
+   */
+  convertKey(expression: string, from: TypeFamily, to: TypeFamily, type: string): string;
+  /** A value as plain text (the repair queue stores keys as text). */
+  toText(expression: string): string;
+  /** A value as text, compared byte-wise: lets ids of different column types meet. */
+  asText(expression: string): string;
+  /** The current time as a value to write or compare. */
+  readonly now: string;
+  readonly trueLiteral: string;
+  readonly falseLiteral: string;
+  /** A JavaScript value as the driver can bind it (JSON objects as text; SQLite: booleans as 0/1, dates as ISO text). */
+  bindValue(value: unknown): unknown;
+  /** NULL-safe inequality. */
+  distinct(a: string, b: string): string;
+
+  // ---- JSON, for loading a whole user graph in one row
+  jsonObject(entries: readonly (readonly [string, string])[]): string;
+  jsonArrayAgg(expression: string): string;
+  readonly emptyJsonArray: string;
+  /** Wraps a one-row query so the row comes back as a single JSON value (or as is, where that costs more). */
+  rowAsJson(query: string): string;
+  /** A one-column relation `key` from parameter `n`, which holds one key as text. */
+  oneKey(n: number): string;
+  /** A one-column relation `key` from parameter `n`, which holds many keys (see manyKeysValue). */
+  manyKeys(n: number): string;
+  manyKeysValue(keys: readonly string[]): unknown;
+
+  /**
+   * True when JSON `target` differs from JSON `source` restricted to `keys`
+   * (pick) or without them (omit); NULL counts as no difference when both
+   * are NULL. Keys are already SQL string literals.
+   */
+  jsonDiffers(target: string, source: string, keys: readonly string[], mode: 'pick' | 'omit'): string;
+
+  // ---- row locks
+  /** Appended to a select that must lock the rows it reads until commit ('' where writers are serialized anyway). */
+  readonly forUpdate: string;
+  /** Same, skipping rows other transactions hold, for rows of `alias`. */
+  forUpdateSkipLocked(alias: string): string;
+  /** A select-list item that yields this transaction's id as text, or null where a commit can never be in doubt. */
+  readonly transactionIdColumn: string | null;
+  /** A subquery fence the planner will not flatten. */
+  readonly optimizationFence: string;
+
+  // ---- set-based writes read a JSON payload (an array of objects, one per row)
+  /**
+   * FROM items exposing `group` of the current payload row (alias `i`) as a
+   * record typed like `table`, aliased `alias` (PostgreSQL: a lateral
+   * populate_record, so every value gets the column's own type), or '' where
+   * payloadValue reads straight from the JSON.
+   */
+  payloadRecord(group: string, table: string, alias: string): string;
+  /** The value of `column` in `group` of the current payload row. */
+  payloadValue(group: string, alias: string, column: string): string;
+  /** The payload row's `k` member (the user key) as text. */
+  readonly payloadKey: string;
+
+  // ---- DDL for orgshift's own tables and opt-in changes to the user's
+  /** A statement that makes concurrent schema migrations queue inside their transaction, or null where the transaction already does. */
+  readonly migrationLock: string | null;
+  /** `alter table … add column` of `type` (quoted names given). */
+  addColumn(table: string, column: string, type: string): string;
+  readonly types: {
+    /** A generated integer primary key. */
+    readonly serialKey: string;
+    readonly text: string;
+    readonly json: string;
+    readonly timestamp: string;
+    readonly boolean: string;
+    readonly integer: string;
+    readonly bigint: string;
+    readonly uuid: string;
+  };
+}

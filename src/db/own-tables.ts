@@ -1,0 +1,35 @@
+import type { ColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date | string, Date | string | undefined, Date | string>;
+
+/**
+ * The repair queue: users whose migration failed, whose graph failed
+ * verification, or whose legacy row cannot be migrated at all (a NULL or
+ * duplicated key). One row per subject; `attempts` counts repeats. A
+ * migration that succeeds deletes its user's row in the same commit.
+ * `kind` says what `subject` is: 'key' (a user key, as text) or 'row' (the
+ * primary key of a legacy row whose user key is NULL).
+ */
+export interface MigrationFailuresTable {
+  kind: 'key' | 'row';
+  subject: string;
+  code: string;
+  message: string;
+  attempts: number;
+  first_at: Timestamp;
+  last_at: Timestamp;
+}
+
+/** Which of orgshift's own schema steps ran. */
+export interface SchemaVersionsTable {
+  name: string;
+  applied_at: Timestamp;
+}
+
+/** Tables orgshift owns; everything else belongs to the team and is named by the schema map. */
+export interface OwnTables {
+  orgshift_migration_failures: MigrationFailuresTable;
+  orgshift_schema_versions: SchemaVersionsTable;
+}
+
+export const FAILURES_TABLE = 'orgshift_migration_failures';
