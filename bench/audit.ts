@@ -1,6 +1,6 @@
 /**
  * Audit of a fully migrated database of 1,000,000 users on PostgreSQL
- * (DESIGN §7: ≤ 10 s on 2 cores). The database is built with set-based SQL
+ * (docs/design.md#performance-targets: ≤ 10 s on 2 cores). The database is built with set-based SQL
  * (generate_series, foreign-key triggers off for the load, then VACUUM
  * ANALYZE as autovacuum would), since what is measured is the audit, not the
  * migration. ORGSHIFT_BENCH_AUDIT_USERS changes the size.

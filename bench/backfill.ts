@@ -1,6 +1,6 @@
 /**
  * Backfill throughput against one set-based migration of the same data
- * (DESIGN §7: ≥ 0.5×), and the backfill's memory at two sizes (target:
+ * (docs/design.md#performance-targets: ≥ 0.5×), and the backfill's memory at two sizes (target:
  * flat). PostgreSQL; the backfill runs as the real CLI in child processes,
  * which report their own RSS, so the figures include nothing of this process.
  *

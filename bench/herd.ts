@@ -1,5 +1,5 @@
 /**
- * Herd (DESIGN §7): 500 concurrent reads of one unmigrated user from 2
+ * Herd (docs/design.md#performance-targets): 500 concurrent reads of one unmigrated user from 2
  * processes must cost exactly one migration, and every caller must be
  * answered within the migration's own time + 50 ms. Beside it, the OpenHands
  * algorithm (lock first, 2 s polling) on the same data.

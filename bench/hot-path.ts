@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 /**
- * Hot path (DESIGN §7): getUser on migrated users against a bare primary-key
+ * Hot path (docs/design.md#performance-targets): getUser on migrated users against a bare primary-key
  * select of the users row through the same kind of pool, at concurrency 1 and
  * 16, PostgreSQL + Redis lock. Rounds are interleaved so drift hits every
  * subject alike.

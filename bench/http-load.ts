@@ -1,5 +1,5 @@
 /**
- * HTTP load (DESIGN §7 style, ratios in one run): GET /v1/users/:id on
+ * HTTP load (ratios in one run, like the targets of docs/design.md#performance-targets): GET /v1/users/:id on
  * migrated users against a bare Fastify route doing one primary-key select
  * through the same pool, on the same server, PostgreSQL + Redis lock.
  *

@@ -1,5 +1,5 @@
 /**
- * The seed's loading strategies side by side (DESIGN §3, issue #4): one query
+ * The three loading strategies side by side (step 2 of docs/design.md#lock-load-verify): one query
  * with memberships aggregated as JSON, one flat LEFT JOIN (joinedload), and
  * two queries (select-in), for users with 1, 10 and 1,000 memberships.
  */

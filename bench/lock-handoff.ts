@@ -132,7 +132,7 @@ async function redlockSingle(scratch: Scratch): Promise<Subject> {
   };
 }
 
-/** The reference implementation's lock, as DESIGN §8 describes it. */
+/** The polling baseline of docs/design.md#performance-targets. */
 function openHandsStyle(scratch: Scratch): Subject {
   const client = new Redis(REDIS_URL);
   return {
@@ -311,7 +311,7 @@ function verdict(runs: readonly Measurement[][]): string {
   }));
   const met = worst.every((w) => w.p50 <= 2);
   const detail = worst.map((w) => `${w.name.replace(/^orgshift /, '')} ${ms(w.p50)} ms`).join('; ');
-  return `Target (DESIGN §7: hand-off ≤ 2 ms p50 on Redis and PostgreSQL): ${met ? 'met in both runs' : 'NOT met in every run'} — worst p50 per row over the runs: ${detail}.`;
+  return `Target (hand-off ≤ 2 ms p50 on Redis and PostgreSQL): ${met ? 'met in both runs' : 'NOT met in every run'} — worst p50 per row over the runs: ${detail}.`;
 }
 
 export async function run(): Promise<{ name: string; markdown: string }> {

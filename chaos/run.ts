@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * `npm run chaos [-- --users N --seconds S]`: two `orgshift serve` processes
  * and a backfill on PostgreSQL + a Redis of its own, random load, and faults
@@ -73,8 +74,8 @@ async function main(): Promise<number> {
     ORGSHIFT_REDIS_PREFIX: 'chaos:',
     ORGSHIFT_LOCK_TTL_MS: String(LOCK_TTL_MS),
     ORGSHIFT_LOCK_WAIT_MS: '2000',
-    ORGSHIFT_LEGACY_KEY: Buffer.alloc(32, 21).toString('base64'),
-    ORGSHIFT_SECRET_KEY: Buffer.alloc(32, 22).toString('base64'),
+    ORGSHIFT_LEGACY_KEY: createHash('sha256').update('orgshift-chaos-legacy-key').digest('base64'),
+    ORGSHIFT_SECRET_KEY: createHash('sha256').update('orgshift-chaos-current-key').digest('base64'),
     ORGSHIFT_SHUTDOWN_GRACE_MS: '5000',
   };
   const orgshift = await open(loadConfig(env), { migrate: true });

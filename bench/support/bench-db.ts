@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type OrgshiftConfig } from '../../src/config/config.js';
 
 const ADMIN_URL = process.env.ORGSHIFT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const BENCH_REDIS_URL = process.env.ORGSHIFT_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const BENCH_KEYS = {
-  ORGSHIFT_LEGACY_KEY: Buffer.alloc(32, 3).toString('base64'),
-  ORGSHIFT_SECRET_KEY: Buffer.alloc(32, 4).toString('base64'),
+  ORGSHIFT_LEGACY_KEY: createHash('sha256').update('orgshift-bench-legacy-key').digest('base64'),
+  ORGSHIFT_SECRET_KEY: createHash('sha256').update('orgshift-bench-current-key').digest('base64'),
 };
 
 export interface BenchDatabase {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { PACKAGE_VERSION } from '../package-version.js';
 import { register as registerAudit } from './commands/audit.js';
 import { register as registerBackfill } from './commands/backfill.js';
 import { register as registerDb } from './commands/db.js';
@@ -13,6 +14,7 @@ import { EXIT_USAGE, note } from './output.js';
 
 const program = new Command('orgshift')
   .description('move single-user accounts to organizations: just-in-time, verified, audited')
+  .version(PACKAGE_VERSION, '-V, --version', "print orgshift's version")
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 

@@ -1,6 +1,6 @@
 import { ConfigError, isOrgshiftError } from '../errors.js';
 
-/** Exit codes of DESIGN §6: 0 ok, 1 findings or failures, 2 usage or configuration error. */
+/** Exit codes (docs/design.md#interfaces): 0 ok, 1 findings or failures, 2 usage or configuration error. */
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;

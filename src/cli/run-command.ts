@@ -1,21 +1,18 @@
 import { loadConfig, type OrgshiftConfig } from '../config/config.js';
 import { type OpenOptions, type Orgshift, open } from '../orgshift.js';
+import { demoKeyWarning } from './demo-key-notice.js';
 import { note, reportError } from './output.js';
 
 export interface CommandOptions {
   readonly json?: boolean;
 }
 
-let demoKeyWarningShown = false;
-
 /** Loads the configuration, failing with exit 2 and the bad key's name. */
 export function configOrExit(options: CommandOptions): OrgshiftConfig | undefined {
   try {
     const config = loadConfig();
-    if (config.keys.demo && !demoKeyWarningShown) {
-      demoKeyWarningShown = true;
-      note('orgshift: warning: using the public demo keys (set ORGSHIFT_LEGACY_KEY and ORGSHIFT_SECRET_KEY)');
-    }
+    const warning = demoKeyWarning(config);
+    if (warning !== undefined) note(warning);
     return config;
   } catch (error) {
     process.exitCode = reportError(error, options);
@@ -59,12 +56,15 @@ export async function withConfig(
   }
 }
 
-/** Parses a positive integer option, or reports a usage error (exit 2). */
-export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+/**
+ * Parses a whole-number option within [min, max], or reports a usage error
+ * (exit 2) whose message states exactly the range that is accepted.
+ */
+export function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > max) {
-      throw new Error(`${name} must be a whole number between 0 and ${max}`);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+      throw new Error(`${name} must be a whole number from ${min} to ${max}`);
     }
     return n;
   };

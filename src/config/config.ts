@@ -6,6 +6,13 @@ import type { LockConfig } from '../lock/lock-manager.js';
 import { createCodecs } from '../migration/codecs.js';
 import { demoMap } from '../schema-map/demo-map.js';
 import { type LoadedMap, loadMapFile } from '../schema-map/load-map.js';
+import {
+  assertDemoKeysStayLocal,
+  assertKeyNotPlaceholder,
+  assertKeysDistinct,
+  assertTokensDistinct,
+  bearerToken,
+} from './secret-rules.js';
 
 export type { DatabaseConfig } from '../db/open-database.js';
 
@@ -58,13 +65,14 @@ const envSchema = z.object({
     .string()
     .default('redis://127.0.0.1:6379')
     .refine((url) => /^rediss?:\/\//.test(url), 'must be redis://… or rediss://…'),
-  ORGSHIFT_REDIS_PREFIX: z.string().max(100).default('orgshift:'),
+  // Empty would put orgshift's keys among the application's own, where a FLUSH or a clash is one typo away.
+  ORGSHIFT_REDIS_PREFIX: z.string().min(1, 'must not be empty').max(100).default('orgshift:'),
   ORGSHIFT_LOCK_TTL_MS: positiveInt(3_600_000).default(30_000),
   ORGSHIFT_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   ORGSHIFT_HOST: z.string().min(1).default('127.0.0.1'),
   ORGSHIFT_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-  ORGSHIFT_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  ORGSHIFT_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ORGSHIFT_API_TOKEN: bearerToken.optional(),
+  ORGSHIFT_ADMIN_TOKEN: bearerToken.optional(),
   ORGSHIFT_MAP: z.string().min(1).optional(),
   ORGSHIFT_CONFIG: z.string().optional(),
 });
@@ -113,7 +121,7 @@ const DEMO_KEYS: Readonly<Record<string, string>> = Object.freeze({
  * malformed key stops the program at start (exit 2, naming the variable,
  * never the value). The demo keys fill in only on SQLite.
  */
-function keysFrom(env: NodeJS.ProcessEnv, map: LoadedMap, database: DatabaseConfig): KeyConfig {
+function keysFrom(env: NodeJS.ProcessEnv, map: LoadedMap, database: DatabaseConfig, host: string): KeyConfig {
   const names = new Set(
     Object.values(map.map.codecs ?? {}).flatMap((codec) => ('key' in codec ? [codec.key.env] : [])),
   );
@@ -122,6 +130,7 @@ function keysFrom(env: NodeJS.ProcessEnv, map: LoadedMap, database: DatabaseConf
   for (const name of names) {
     const value = env[name];
     if (value !== undefined && value !== '') {
+      assertKeyNotPlaceholder(name, value);
       values[name] = value;
       continue;
     }
@@ -129,9 +138,11 @@ function keysFrom(env: NodeJS.ProcessEnv, map: LoadedMap, database: DatabaseConf
     if (fallback === undefined) throw new ConfigError(name, `is required by the schema map's codecs`);
     if (database.kind !== 'sqlite')
       throw new ConfigError(name, 'is required with PostgreSQL (demo keys are for SQLite only)');
+    assertDemoKeysStayLocal(name, host);
     values[name] = fallback;
     demo = true;
   }
+  assertKeysDistinct(values);
   const frozen = Object.freeze(values);
   createCodecs(map.map.codecs ?? {}, frozen);
   return Object.freeze({ env: frozen, demo });
@@ -156,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrgshiftConfig
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw firstIssue(parsed.error, '');
   const e = parsed.data;
+  assertTokensDistinct(e.ORGSHIFT_API_TOKEN, e.ORGSHIFT_ADMIN_TOKEN);
   const map = mapFrom(e.ORGSHIFT_MAP, e.ORGSHIFT_CONFIG);
   const database = databaseFrom(e.ORGSHIFT_DATABASE_URL, e.ORGSHIFT_DATABASE_POOL_SIZE);
   const lockKind = e.ORGSHIFT_LOCK ?? (database.kind === 'sqlite' ? 'memory' : 'postgres');
@@ -179,7 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrgshiftConfig
       apiToken: e.ORGSHIFT_API_TOKEN,
       adminToken: e.ORGSHIFT_ADMIN_TOKEN,
     }),
-    keys: keysFrom(env, map, database),
+    keys: keysFrom(env, map, database, e.ORGSHIFT_HOST),
     map,
   });
 }

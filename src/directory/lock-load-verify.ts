@@ -7,7 +7,7 @@ import { SingleFlight } from './single-flight.js';
 import type { Violation } from './violations.js';
 
 /**
- * The seed's lock-load-verify sequence (DESIGN §3), written once for any
+ * The lock-load-verify sequence (docs/design.md#lock-load-verify), written once for any
  * entity whose dependent resources are created lazily. The user directory is
  * its first use.
  */
@@ -33,7 +33,7 @@ export interface LockLoadVerifyOptions {
   readonly locks: LockManager;
   readonly ttlMs: number;
   readonly waitMs: number;
-  /** 'on-miss' (default): lock only when a migration may be needed. 'always': lock before every read, as the seed does. */
+  /** 'on-miss' (default): lock only when a migration may be needed. 'always': lock before every read (for comparison). */
   readonly lockMode?: LockMode;
   readonly observer?: DirectoryObserver;
 }
@@ -51,6 +51,11 @@ export class LockLoadVerify<T> {
   /** Resolves a verified entity or rejects with a typed error; `id` must already be validated. */
   get(id: string): Promise<T> {
     return this.#flights.run(id, () => this.#observe(this.#resolve(id)));
+  }
+
+  /** As `get`, but never joins a read that started earlier: for callers that just wrote the entity. */
+  getFresh(id: string): Promise<T> {
+    return this.#flights.runFresh(id, () => this.#observe(this.#resolve(id)));
   }
 
   async #resolve(id: string): Promise<{ value: T; outcome: LookupOutcome }> {

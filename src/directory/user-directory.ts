@@ -105,7 +105,8 @@ export class UserDirectory {
     } finally {
       await lease.release().catch(() => false);
     }
-    return this.getUser(key);
+    // A read of this id that loaded before the commit may still be in flight; joining it would answer user_not_found.
+    return toUserView(await this.#users.getFresh(key));
   }
 
   get #inPlace(): boolean {

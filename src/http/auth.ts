@@ -26,22 +26,57 @@ function unauthorized(message: string): HttpError {
   return new HttpError(401, 'unauthorized', message, { 'www-authenticate': 'Bearer realm="orgshift"' });
 }
 
+export interface ScopeTokens {
+  readonly apiToken: string | undefined;
+  readonly adminToken: string | undefined;
+}
+
+/**
+ * Headers a reverse proxy adds. A request that carries one came through a
+ * proxy, whatever the socket's peer says, so it is never treated as local.
+ * (A proxy that adds none of them is indistinguishable from a local client:
+ * behind a proxy, configure the tokens.)
+ */
+const FORWARDING_HEADERS: readonly string[] = Object.freeze(['forwarded', 'x-forwarded-for', 'x-real-ip']);
+
+/** A loopback peer that did not come through a proxy. */
+export function isLocalRequest(request: FastifyRequest): boolean {
+  if (FORWARDING_HEADERS.some((name) => request.headers[name] !== undefined)) return false;
+  return isLoopbackAddress(request.socket.remoteAddress);
+}
+
 /**
  * An onRequest hook for one scope, so a request without the right token is
  * refused before its body is read or its route schema is checked. Each scope
  * accepts only its own token: the API token never opens admin routes.
  *
- * Without a configured token the scope is served to loopback peers only:
- * anyone on this machine can already run the CLI against the same database.
+ * Without any token the server is a local tool: both scopes answer local
+ * clients only (anyone on this machine can already run the CLI against the
+ * same database). Once an API token is set the server is meant to be reached
+ * from elsewhere, so the admin routes need their own token and are disabled
+ * (403 admin_disabled) without it, rather than left to a loopback check that
+ * a proxy on the same host would pass.
  */
-export function requireToken(scope: TokenScope, token: string | undefined): onRequestAsyncHookHandler {
-  if (token === undefined) {
-    return async (request) => {
-      if (!isLoopbackAddress(request.socket.remoteAddress)) {
-        throw unauthorized(`${ENV_NAME[scope]} is not set, so this route only answers loopback clients`);
-      }
+export function requireToken(scope: TokenScope, tokens: ScopeTokens): onRequestAsyncHookHandler {
+  const token = scope === 'api' ? tokens.apiToken : tokens.adminToken;
+  if (token !== undefined) return requireBearer(scope, token);
+  if (scope === 'admin' && tokens.apiToken !== undefined) {
+    return async () => {
+      throw new HttpError(
+        403,
+        'admin_disabled',
+        'admin routes are disabled: ORGSHIFT_API_TOKEN is set and ORGSHIFT_ADMIN_TOKEN is not',
+      );
     };
   }
+  return async (request) => {
+    if (!isLocalRequest(request)) {
+      throw unauthorized(`${ENV_NAME[scope]} is not set, so this route only answers local clients (no proxy)`);
+    }
+  };
+}
+
+function requireBearer(scope: TokenScope, token: string): onRequestAsyncHookHandler {
   const expected = digest(token);
   return async (request) => {
     const presented = bearerOf(request);

@@ -3,6 +3,7 @@ import { internalsOf, type Orgshift } from '../orgshift.js';
 import { AccessLog } from './access-log.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, toErrorReply } from './error-mapping.js';
 import { HttpError } from './http-error.js';
+import { capConnections, DEFAULT_HTTP_LIMITS, fastifyLimitOptions, type HttpLimits } from './http-limits.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { createLogger } from './logger.js';
 import { trackRouteMethods } from './method-not-allowed.js';
@@ -29,16 +30,20 @@ export interface ServerOptions {
   readonly logger?: FastifyBaseLogger;
   /** Largest accepted body; no route takes more than a few bytes. */
   readonly bodyLimit?: number;
+  /** Timeouts and the connection cap; `DEFAULT_HTTP_LIMITS` when omitted. */
+  readonly limits?: HttpLimits;
 }
 
 /**
- * The HTTP service of DESIGN §6 over an open orgshift. The caller listens and
+ * The HTTP service (docs/design.md#interfaces) over an open orgshift. The caller listens and
  * closes; closing the server does not close orgshift (see serve.ts for the
  * shutdown order).
  */
 export async function createServer(orgshift: Orgshift, options: ServerOptions = {}): Promise<FastifyInstance> {
   const metrics = options.metrics ?? createMetrics();
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
+    ...fastifyLimitOptions(limits),
     loggerInstance: options.logger ?? createLogger(),
     logController: new AccessLog(),
     genReqId: requestIdOf,
@@ -55,6 +60,7 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
     },
   });
 
+  capConnections(app.server, limits);
   // JSON only: anything else is 415 rather than a string body no route expects.
   app.removeContentTypeParser('text/plain');
   installHttpMetrics(app, metrics);
@@ -64,15 +70,16 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
   await registerOpenApi(app);
   const finishRoutes = trackRouteMethods(app);
   const http = internalsOf(orgshift).config.http;
-  await app.register(userRoutes, { orgshift, apiToken: options.apiToken ?? http.apiToken });
-  await app.register(adminRoutes, { orgshift, adminToken: options.adminToken ?? http.adminToken });
+  const apiToken = options.apiToken ?? http.apiToken;
+  await app.register(userRoutes, { orgshift, apiToken });
+  await app.register(adminRoutes, { orgshift, apiToken, adminToken: options.adminToken ?? http.adminToken });
   await app.register(probeRoutes, { orgshift });
   await app.register(metricsRoute, { metrics });
   finishRoutes();
   return app;
 }
 
-/** Request ids, load shedding while closing, and Retry-After on every 503. */
+/** Request ids, load shedding while closing, Retry-After on every 503, and no keep-alive over an unread body. */
 function installRequestPlumbing(app: FastifyInstance): void {
   let closing = false;
   app.addHook('preClose', (done) => {
@@ -87,10 +94,12 @@ function installRequestPlumbing(app: FastifyInstance): void {
     }
     done();
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     // server.close() only reaps connections idle at that moment; a keep-alive
     // connection whose request was still running would otherwise hold the drain open.
-    if (closing) reply.header('connection', 'close');
+    // An answer sent before the body was read (401, 413, …) closes too: keeping the
+    // connection would mean reading, and waiting for, a body nobody wants.
+    if (closing || !request.raw.complete) reply.header('connection', 'close');
     if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) {
       reply.header('retry-after', String(DEFAULT_RETRY_AFTER_SECONDS));
     }
@@ -100,7 +109,8 @@ function installRequestPlumbing(app: FastifyInstance): void {
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const mapped = toErrorReply(error);
-  if (mapped.unexpected) request.log.error({ err: error }, 'request failed');
+  if (mapped.log === 'error') request.log.error({ err: error }, 'request failed');
+  else if (mapped.log === 'warn') request.log.warn({ err: error }, 'request failed; the client got a generic message');
   return reply.code(mapped.statusCode).headers(mapped.headers).send(mapped.body);
 }
 

@@ -26,6 +26,34 @@ const STATUS_OF: Readonly<Record<ErrorCode, number>> = Object.freeze({
 });
 
 /**
+ * Which messages a client may read, again one entry per `ErrorCode`. `OWN`:
+ * orgshift writes the whole message from the request and its own state (an
+ * id, a column name, a violation code). A generic message: the error may
+ * quote a backend (a driver error, host:port, a Redis reply such as
+ * WRONGPASS), so the client gets this text and the original goes to the log.
+ */
+const OWN = 'own';
+const CLIENT_MESSAGE: Readonly<Record<ErrorCode, typeof OWN | { readonly generic: string }>> = Object.freeze({
+  invalid_user_id: OWN,
+  invalid_input: OWN,
+  user_not_found: OWN,
+  user_exists: OWN,
+  rollback_refused: OWN,
+  lock_timeout: OWN,
+  lock_unavailable: { generic: 'the lock backend is unavailable; retry later' },
+  lock_lost: { generic: 'the lock on this user was lost; retry' },
+  database_unavailable: { generic: 'the database is unavailable; retry later' },
+  verification_failed: OWN,
+  migration_failed: OWN,
+  secret_undecryptable: OWN,
+  legacy_row_invalid: OWN,
+  legacy_key_duplicate: OWN,
+  // Names what the database lacks, in the database's own words.
+  schema_invalid: { generic: 'the database does not match the schema map; the server log has details' },
+  config_invalid: { generic: 'server configuration error; the server log has details' },
+});
+
+/**
  * Seconds a client should wait before retrying a 503. A busy lock clears in
  * about one migration; a backend that is down takes longer to come back.
  */
@@ -45,8 +73,12 @@ export interface ErrorReply {
   readonly statusCode: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: ErrorBody;
-  /** Unexpected errors are logged with their stack; expected ones are not. */
-  readonly unexpected: boolean;
+  /**
+   * What the log needs: `error` for unexpected errors (with their stack),
+   * `warn` when the client got a generic message and the detail is only in
+   * the log, nothing for expected errors whose message the client has.
+   */
+  readonly log: 'error' | 'warn' | undefined;
 }
 
 export interface ErrorBody {
@@ -79,20 +111,21 @@ function reply(statusCode: number, code: HttpErrorCode, message: string, extra: 
     statusCode,
     headers: { ...retryAfterHeader(code, statusCode), ...extra.headers },
     body: extra.body ?? { error: { code, message } },
-    unexpected: extra.unexpected ?? false,
+    log: extra.log,
   };
 }
 
 function fromOrgshiftError(error: OrgshiftError): ErrorReply {
   const statusCode = STATUS_OF[error.code];
+  const rule = CLIENT_MESSAGE[error.code];
+  const message = rule === OWN ? error.message : rule.generic;
   const violations = 'violations' in error ? (error.violations as ErrorBody['error']['violations']) : undefined;
   const body: ErrorBody = {
-    error: violations
-      ? { code: error.code, message: error.message, violations }
-      : { code: error.code, message: error.message },
+    error: violations ? { code: error.code, message, violations } : { code: error.code, message },
   };
   // A 500 from orgshift is a broken invariant or a failed migration: worth a stack in the log.
-  return reply(statusCode, error.code, error.message, { body, unexpected: statusCode >= 500 });
+  const log = statusCode >= 500 && statusCode !== 503 ? 'error' : rule === OWN ? undefined : 'warn';
+  return reply(statusCode, error.code, message, { body, log });
 }
 
 function fromValidation(error: FastifyError): ErrorReply {
@@ -115,8 +148,10 @@ function fromFastifyError(error: FastifyError): ErrorReply | undefined {
 
 /**
  * Turns anything thrown while handling a request into the documented error
- * JSON. Only typed errors keep their message; anything else becomes a
- * generic 500 so that no internal detail (SQL, stack, hostnames) reaches a client.
+ * JSON. Only typed errors keep their message, and only for the codes
+ * CLIENT_MESSAGE marks as OWN; anything else becomes a generic message (a
+ * generic 500 for untyped errors) so that no internal detail (SQL, stack,
+ * hostnames, backend replies) reaches a client.
  */
 export function toErrorReply(error: unknown): ErrorReply {
   if (error instanceof HttpError) return reply(error.statusCode, error.code, error.message, { headers: error.headers });
@@ -125,5 +160,5 @@ export function toErrorReply(error: unknown): ErrorReply {
     const mapped = fromFastifyError(error as FastifyError);
     if (mapped) return mapped;
   }
-  return reply(500, 'internal_error', 'internal error; the server log has details', { unexpected: true });
+  return reply(500, 'internal_error', 'internal error; the server log has details', { log: 'error' });
 }

@@ -3,10 +3,11 @@ import type { ErrorCode } from '../errors.js';
 /**
  * Codes only the HTTP layer produces. Together with the library's `ErrorCode`s
  * they are every `error.code` a client can see; both lists are part of the
- * contract (DESIGN §6).
+ * contract (docs/design.md#interfaces).
  */
 export type HttpOnlyErrorCode =
   | 'unauthorized'
+  | 'admin_disabled'
   | 'not_found'
   | 'method_not_allowed'
   | 'invalid_request'

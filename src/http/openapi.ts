@@ -1,9 +1,6 @@
-import { createRequire } from 'node:module';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-
-/** src/http and dist/http are both two levels below package.json. */
-const { version } = createRequire(import.meta.url)('../../package.json') as { readonly version: string };
+import { PACKAGE_VERSION } from '../package-version.js';
 
 /**
  * Registers @fastify/swagger; must run before any route is added, since it
@@ -19,9 +16,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'Users migrated just in time from single-user accounts to organizations, verified on every read. ' +
           'Errors are `{ "error": { "code", "message" } }`; every 503 carries Retry-After. ' +
           '/v1/users needs ORGSHIFT_API_TOKEN and /v1/admin needs ORGSHIFT_ADMIN_TOKEN as a bearer token; ' +
-          'a scope whose token is not configured answers loopback clients only. ' +
+          'without any token both scopes answer local clients only (a request carrying Forwarded or ' +
+          'X-Forwarded-For is never local); with ORGSHIFT_API_TOKEN set and no ORGSHIFT_ADMIN_TOKEN the admin ' +
+          'routes answer 403 admin_disabled. ' +
           'Probes, /metrics and this document are open.',
-        version,
+        version: PACKAGE_VERSION,
       },
       components: {
         securitySchemes: {

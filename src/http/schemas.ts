@@ -1,5 +1,5 @@
 /**
- * JSON schemas of the HTTP contract (DESIGN §6). They validate input before
+ * JSON schemas of the HTTP contract (docs/design.md#interfaces). They validate input before
  * any handler runs, make responses serialize through fast-json-stringify (so
  * a field not listed here, such as a secret, can never be sent), and feed
  * /openapi.json.

@@ -35,7 +35,7 @@ type Won = Extract<AcquireOutcome, { acquired: true }> & { readonly sentAt: numb
 type Attempt = AcquireOutcome & { readonly sentAt: number };
 
 /**
- * Redis locks (DESIGN §4): `SET NX PX` with a random token and a per-key fence,
+ * Redis locks (docs/design.md#locks): `SET NX PX` with a random token and a per-key fence,
  * both in one script; release and extend compare the token first. Waiters sleep
  * until a release is published on the key's channel, or until a jittered poll,
  * so a lost message costs latency, never correctness. Any doubt about Redis

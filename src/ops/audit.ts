@@ -44,7 +44,7 @@ export interface AuditOptions {
 const SAMPLE_SIZE = 10;
 
 /**
- * The whole-database integrity audit (DESIGN §5): one set-based query per
+ * The whole-database integrity audit (docs/design.md#operations): one set-based query per
  * invariant plus the foreign-key index check, counts and samples, never a
  * per-user load. Each query is one statement, so each sees one consistent
  * snapshot even beside live migrations (a migration or rollback commits all
@@ -73,7 +73,7 @@ export async function audit(db: Database, m: MapSql, options: AuditOptions = {})
 
 const REPORT_ORDER: readonly AuditCode[] = [...VIOLATION_CODES, 'fk_unindexed'];
 
-/** DESIGN §2's order, whatever order the queries ran or were grouped in. */
+/** The order of the invariants in docs/design.md#invariants, whatever order the queries ran or were grouped in. */
 function inReportOrder(results: readonly AuditCheckResult[]): AuditCheckResult[] {
   return [...results].sort((a, b) => REPORT_ORDER.indexOf(a.code) - REPORT_ORDER.indexOf(b.code));
 }

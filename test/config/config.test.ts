@@ -1,13 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
+import { DEMO_LEGACY_KEY, DEMO_SECRET_KEY, loadConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { DEMO_MAP, DEMO_ORIGIN } from '../../src/schema-map/demo-map.js';
 
-const KEY = Buffer.alloc(32, 1).toString('base64');
-const OTHER_KEY = Buffer.alloc(32, 2).toString('base64');
+const KEY = randomKey();
+const OTHER_KEY = randomKey();
+
+function randomKey(): string {
+  return randomBytes(32).toString('base64');
+}
 const dir = mkdtempSync(join(tmpdir(), 'orgshift-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -123,5 +128,87 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.key.startsWith(path)).toBe(true);
     if (key) expect(error.key).toBe(`${path}: ${key}`);
+  });
+
+  describe('refuses secrets that parse but cannot be meant', () => {
+    const API = 'api-token-7f3c9a1be2d4';
+    const ADMIN = 'admin-token-0c8e4b2f9a71';
+    const SECRETS = [API, ADMIN, KEY, OTHER_KEY, DEMO_LEGACY_KEY, DEMO_SECRET_KEY];
+
+    /** The key named by the refusal; the message must never carry one of the values involved. */
+    function refusedKey(env: Record<string, string>): string {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        const message = (error as ConfigError).message;
+        for (const value of [...SECRETS, ...Object.values(env)].filter((v) => v.trim().length >= 8)) {
+          expect(message).not.toContain(value);
+        }
+        return (error as ConfigError).key;
+      }
+      throw new Error('configuration was accepted');
+    }
+
+    it('an API token equal to the admin token', () => {
+      expect(refusedKey({ ORGSHIFT_API_TOKEN: API, ORGSHIFT_ADMIN_TOKEN: API })).toBe('ORGSHIFT_ADMIN_TOKEN');
+      expect(loadConfig({ ORGSHIFT_API_TOKEN: API, ORGSHIFT_ADMIN_TOKEN: ADMIN }).http.adminToken).toBe(ADMIN);
+    });
+
+    it.each(['ORGSHIFT_API_TOKEN', 'ORGSHIFT_ADMIN_TOKEN'])(
+      '%s of whitespace, one repeated character or a short cycle',
+      (key) => {
+        for (const value of [
+          ' '.repeat(20),
+          '\t'.repeat(20),
+          'a'.repeat(32),
+          '0'.repeat(16),
+          'ab'.repeat(10),
+          'abc'.repeat(8),
+        ]) {
+          expect(refusedKey({ [key]: value }), JSON.stringify(value)).toBe(key);
+        }
+      },
+    );
+
+    it.each(['ORGSHIFT_API_TOKEN', 'ORGSHIFT_ADMIN_TOKEN'])(
+      '%s with whitespace a bearer header cannot carry',
+      (key) => {
+        for (const value of [`${API} `, ` ${API}`, 'correct horse battery staple']) {
+          expect(refusedKey({ [key]: value }), JSON.stringify(value)).toBe(key);
+        }
+      },
+    );
+
+    it('a legacy key equal to the current key', () => {
+      expect(refusedKey({ ORGSHIFT_LEGACY_KEY: KEY, ORGSHIFT_SECRET_KEY: KEY })).toBe('ORGSHIFT_SECRET_KEY');
+      // Also when one side falls back to the demo key it equals.
+      expect(refusedKey({ ORGSHIFT_LEGACY_KEY: DEMO_SECRET_KEY })).toBe('ORGSHIFT_SECRET_KEY');
+    });
+
+    it.each(['ORGSHIFT_LEGACY_KEY', 'ORGSHIFT_SECRET_KEY'])('%s of all zeros or one repeated byte', (key) => {
+      for (const fill of [0, 0xff, 7]) {
+        const other = key === 'ORGSHIFT_LEGACY_KEY' ? 'ORGSHIFT_SECRET_KEY' : 'ORGSHIFT_LEGACY_KEY';
+        const env = { [key]: Buffer.alloc(32, fill).toString('base64'), [other]: KEY };
+        expect(refusedKey(env), String(fill)).toBe(key);
+      }
+    });
+
+    it('an empty ORGSHIFT_REDIS_PREFIX', () => {
+      expect(refusedKey({ ORGSHIFT_LOCK: 'redis', ORGSHIFT_REDIS_PREFIX: '' })).toBe('ORGSHIFT_REDIS_PREFIX');
+      expect(loadConfig({ ORGSHIFT_LOCK: 'redis' }).lock).toMatchObject({ prefix: 'orgshift:' });
+    });
+
+    it('the public demo keys while ORGSHIFT_HOST is beyond loopback', () => {
+      for (const host of ['0.0.0.0', '::', '10.1.2.3', 'example.com']) {
+        expect(refusedKey({ ORGSHIFT_HOST: host, ORGSHIFT_API_TOKEN: API }), host).toBe('ORGSHIFT_LEGACY_KEY');
+        expect(refusedKey({ ORGSHIFT_HOST: host, ORGSHIFT_LEGACY_KEY: KEY }), host).toBe('ORGSHIFT_SECRET_KEY');
+        const real = { ORGSHIFT_HOST: host, ORGSHIFT_LEGACY_KEY: KEY, ORGSHIFT_SECRET_KEY: OTHER_KEY };
+        expect(loadConfig(real).keys.demo).toBe(false);
+      }
+      for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) {
+        expect(loadConfig({ ORGSHIFT_HOST: host }).keys.demo, host).toBe(true);
+      }
+    });
   });
 });

@@ -4,6 +4,7 @@ import { SecretCipher } from '../../src/crypto/secret-cipher.js';
 import { VerificationFailedError } from '../../src/directory/errors.js';
 import { isOrgshiftError } from '../../src/errors.js';
 import { createLockManager } from '../../src/lock/create-lock-manager.js';
+import type { Lease, LockManager } from '../../src/lock/lock-manager.js';
 import { internalsOf, type Orgshift } from '../../src/orgshift.js';
 import { BACKENDS, type BackendInstance, countingLocks } from '../support/backends.js';
 import { spawnTs } from '../support/child.js';
@@ -31,6 +32,40 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   } catch (error) {
     return isOrgshiftError(error) ? error.code : `unexpected: ${String(error)}`;
   }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** A real lock manager that reports when the lease on `key` has been released. */
+function releaseSignalling(inner: LockManager, key: string, onReleased: () => void): LockManager {
+  return {
+    kind: inner.kind,
+    async acquire(lockKey, opts) {
+      const lease = await inner.acquire(lockKey, opts);
+      if (lockKey !== key) return lease;
+      const wrapped: Lease = {
+        key: lease.key,
+        token: lease.token,
+        fence: lease.fence,
+        lost: lease.lost,
+        extend: (ttlMs) => lease.extend(ttlMs),
+        async release() {
+          const result = await lease.release();
+          onReleased();
+          return result;
+        },
+      };
+      return wrapped;
+    },
+    ping: () => inner.ping(),
+    close: () => inner.close(),
+  };
 }
 
 describe.each(BACKENDS)('getUser on $name', (backend) => {
@@ -221,6 +256,49 @@ describe.each(BACKENDS)('getUser on $name', (backend) => {
       expect(await codeOf(orgshift.createUser({ id: legacy as string, email: 'x@example.com' }))).toBe('user_exists');
       expect(await orgshift.verifyUser(id)).toEqual({ ok: true, state: 'native', violations: [] });
       expect(await count(orgshift, 'orgs', `id = '${id}'`)).toBe(1);
+    });
+
+    it('createUser answers with the user it created although a read that loaded before its commit is still in flight', async () => {
+      const id = '7e57a71e-0000-4000-8000-000000000002';
+      const released = deferred();
+      const locks = releaseSignalling(
+        createLockManager(internalsOf(orgshift).config.lock),
+        `user:${id}`,
+        released.resolve,
+      );
+      const other = await openTest({ ...instance.env }, { locks });
+      const loaded = deferred();
+      const gate = deferred();
+      const loader = internalsOf(other).users.loader;
+      const load = loader.load.bind(loader);
+      let held = false;
+      vi.spyOn(loader, 'load').mockImplementation(async (userId: string) => {
+        const snapshot = await load(userId);
+        if (userId === id && !held) {
+          // Only the first read is held: after its load (the user is absent), before it resolves.
+          held = true;
+          loaded.resolve();
+          await gate.promise;
+        }
+        return snapshot;
+      });
+      try {
+        const early = codeOf(other.getUser(id));
+        await loaded.promise;
+        const created = codeOf(other.createUser({ id, email: 'held@example.com' }));
+        // The insert has committed and the lease is gone: createUser is reading its user back.
+        await released.promise;
+        await new Promise((resolve) => setImmediate(resolve));
+        const later = codeOf(other.getUser(id));
+        gate.resolve();
+        expect(await created).toBe('ok');
+        expect(await later).toBe('ok');
+        expect(await early).toBe('user_not_found');
+      } finally {
+        gate.resolve();
+        await other.close();
+        await locks.close();
+      }
     });
 
     it('returns the same graph with every loading strategy', async () => {

@@ -23,6 +23,15 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   config_invalid: 500,
 };
 
+/** Codes whose message may quote a backend; every other code's message is written by orgshift alone. */
+const GENERIC: readonly ErrorCode[] = [
+  'lock_unavailable',
+  'lock_lost',
+  'database_unavailable',
+  'schema_invalid',
+  'config_invalid',
+];
+
 function fastifyError(code: string, statusCode: number): Error {
   return Object.assign(new Error(`internal text for ${code}`), { code, statusCode });
 }
@@ -31,15 +40,28 @@ describe('error mapping', () => {
   it.each(Object.entries(STATUS))('%s answers %i, with Retry-After exactly when 503', (code, status) => {
     const reply = toErrorReply(new OrgshiftError(code as ErrorCode, `message for ${code}`));
     expect(reply.statusCode).toBe(status);
-    expect(reply.body).toEqual({ error: { code, message: `message for ${code}` } });
+    expect(reply.body.error.code).toBe(code);
     expect('retry-after' in reply.headers).toBe(status === 503);
+  });
+
+  it.each(Object.keys(STATUS))('%s keeps its own message or replaces it, and logs what it withheld', (code) => {
+    const detail = 'connect ECONNREFUSED 10.1.2.3:6390 WRONGPASS invalid username-password pair';
+    const reply = toErrorReply(new OrgshiftError(code as ErrorCode, detail));
+    if (GENERIC.includes(code as ErrorCode)) {
+      expect(reply.body.error.message).not.toMatch(/ECONNREFUSED|10\.1\.2\.3|6390|WRONGPASS/);
+      expect(reply.body.error.message.length).toBeGreaterThan(10);
+      expect(reply.log).toBe(reply.statusCode === 503 ? 'warn' : 'error');
+    } else {
+      expect(reply.body.error.message).toBe(detail);
+      expect(reply.log).toBe(reply.statusCode >= 500 && reply.statusCode !== 503 ? 'error' : undefined);
+    }
   });
 
   it('carries the violations of verification_failed', () => {
     const violations = [{ code: 'user_missing' as const, message: 'no users row' }];
     const reply = toErrorReply(new VerificationFailedError('u1', violations));
     expect(reply.body.error.violations).toEqual(violations);
-    expect(reply.unexpected).toBe(true);
+    expect(reply.log).toBe('error');
   });
 
   it('gives shutting_down and not_ready a Retry-After', () => {
@@ -53,7 +75,7 @@ describe('error mapping', () => {
       expect(reply.statusCode).toBe(500);
       expect(reply.body.error.code).toBe('internal_error');
       expect(reply.body.error.message).not.toMatch(/secret|undefined|string/);
-      expect(reply.unexpected).toBe(true);
+      expect(reply.log).toBe('error');
     }
   });
 

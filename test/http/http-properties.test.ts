@@ -14,7 +14,7 @@ import { describePostgresRedis } from '../support/services.js';
 import { type PgRedis, setupPgRedis } from './support/pg-redis.js';
 
 /**
- * Property tests of the whole HTTP surface (issue #7): whatever a client
+ * Property tests of the whole HTTP surface: whatever a client
  * sends — ids, methods, headers, bodies, sizes — the answer is never a 500,
  * never a crash, and never carries a stack trace, a secret or a key.
  */

@@ -35,8 +35,15 @@ describe('orgshift serve', () => {
       expect(match, curl).not.toBeNull();
       const answer = await fetch(String(match?.[1]));
       expect(answer.status).toBe(200);
+      // More than one id to try, and where to find others.
+      const more = await served.nextLine(10_000);
+      expect(more).toMatch(/^more demo users:( [0-9a-f-]{36}){4}$/);
+      for (const id of more.split(' ').slice(3)) {
+        expect((await call(served.url, `/v1/users/${id}`)).status, id).toBe(200);
+      }
+      expect(await served.nextLine(10_000)).toMatch(/status --sample/);
       const status = await call(served.url, '/v1/admin/status');
-      expect(status.json).toMatchObject({ legacyTotal: 1_000, migrated: 1, lock: { kind: 'memory', healthy: true } });
+      expect(status.json).toMatchObject({ legacyTotal: 1_000, migrated: 5, lock: { kind: 'memory', healthy: true } });
       served.child.kill('SIGTERM');
       expect(await exitWithin(served.child, 20_000)).toBe(0);
     },
@@ -60,9 +67,24 @@ describe('orgshift serve', () => {
   const refusals: readonly [string, Record<string, string>, readonly string[], RegExp][] = [
     [
       'a non-loopback host without an API token',
-      { ORGSHIFT_HOST: '0.0.0.0', ORGSHIFT_DATABASE_URL: 'sqlite::memory:' },
+      {
+        ORGSHIFT_HOST: '0.0.0.0',
+        ORGSHIFT_DATABASE_URL: 'sqlite::memory:',
+        ORGSHIFT_LEGACY_KEY: TEST_LEGACY_KEY,
+        ORGSHIFT_SECRET_KEY: TEST_SECRET_KEY,
+      },
       [],
       /ORGSHIFT_HOST: refusing to listen on 0\.0\.0\.0 without ORGSHIFT_API_TOKEN/,
+    ],
+    [
+      'the public demo keys on a non-loopback host',
+      {
+        ORGSHIFT_HOST: '0.0.0.0',
+        ORGSHIFT_DATABASE_URL: 'sqlite::memory:',
+        ORGSHIFT_API_TOKEN: 'api-token-3e8f1a6b9c2d',
+      },
+      ['--demo'],
+      /ORGSHIFT_LEGACY_KEY: is required when ORGSHIFT_HOST listens beyond loopback/,
     ],
     [
       'an unknown log level',

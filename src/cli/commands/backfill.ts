@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { BACKFILL_DEFAULTS, type BackfillOptions, type BackfillReport } from '../../ops/backfill/options.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
 import { createProgressReporter } from '../progress-reporter.js';
-import { type CommandOptions, positiveInt, withOrgshift } from '../run-command.js';
+import { type CommandOptions, wholeNumber, withOrgshift } from '../run-command.js';
+import { onStopSignals } from '../stop-signals.js';
 
 /** Commander's parsed flags are the library's options, plus --json. */
 type BackfillCommandOptions = CommandOptions &
@@ -35,14 +36,14 @@ export function register(program: Command): void {
     .option(
       '--concurrency <c>',
       `batches in flight (PostgreSQL; default ${BACKFILL_DEFAULTS.concurrency})`,
-      positiveInt('--concurrency', 64),
+      wholeNumber('--concurrency', 1, 64),
     )
     .option(
       '--batch-size <b>',
       `users per batch transaction (default ${BACKFILL_DEFAULTS.batchSize})`,
-      positiveInt('--batch-size', 10_000),
+      wholeNumber('--batch-size', 1, 10_000),
     )
-    .option('--limit <l>', 'stop after this many users', positiveInt('--limit'))
+    .option('--limit <l>', 'stop after this many users', wholeNumber('--limit', 1))
     .option('--rate <r>', 'at most this many users per second', positiveNumber)
     .option('--retry-failed', 'also retry users recorded in migration_failures')
     .option('--dry-run', 'count what would be migrated; write nothing')
@@ -53,12 +54,13 @@ export function register(program: Command): void {
         const reporter = createProgressReporter();
         const interrupt = new AbortController();
         // First Ctrl-C: finish the batches in flight and print the summary. A second one kills.
-        const onSignal = () => {
-          if (interrupt.signal.aborted) process.exit(130);
-          note('backfill: stopping after the batches in flight (again to abort)');
-          interrupt.abort();
-        };
-        process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+        const stopListening = onStopSignals({
+          first: () => {
+            note('backfill: stopping after the batches in flight (again to abort)');
+            interrupt.abort();
+          },
+          again: () => process.exit(130),
+        });
         try {
           const report = await orgshift.backfill({
             concurrency: options.concurrency,
@@ -77,7 +79,7 @@ export function register(program: Command): void {
           return report.failed > 0 || report.interrupted ? EXIT_FINDINGS : EXIT_OK;
         } finally {
           reporter.stop();
-          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+          stopListening();
         }
       }),
     );

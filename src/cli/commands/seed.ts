@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { note, printJson, printLine } from '../output.js';
-import { type CommandOptions, positiveInt, withOrgshift } from '../run-command.js';
+import { type CommandOptions, wholeNumber, withOrgshift } from '../run-command.js';
 
 interface SeedCommandOptions extends CommandOptions {
   readonly users: number;
@@ -11,8 +11,8 @@ export function register(program: Command): void {
   program
     .command('seed')
     .description('insert N demo legacy users and K rows per user in each dependent table')
-    .requiredOption('--users <n>', 'legacy users to insert', positiveInt('--users', 100_000_000))
-    .option('--dependents <k>', 'rows per user in each dependent table', positiveInt('--dependents', 1_000), 0)
+    .requiredOption('--users <n>', 'legacy users to insert', wholeNumber('--users', 1, 100_000_000))
+    .option('--dependents <k>', 'rows per user in each dependent table', wholeNumber('--dependents', 0, 1_000), 0)
     .option('--json', 'print one JSON document')
     .action((options: SeedCommandOptions) =>
       withOrgshift(options, { migrate: true }, async (orgshift) => {

@@ -11,6 +11,7 @@ import { sampleKeys } from '../../ops/sample-keys.js';
 import { internalsOf, type Orgshift, open } from '../../orgshift.js';
 import { EXIT_USAGE, note, printLine, reportError } from '../output.js';
 import { configOrExit } from '../run-command.js';
+import { onStopSignals } from '../stop-signals.js';
 
 interface ServeOptions {
   readonly demo?: boolean;
@@ -18,6 +19,8 @@ interface ServeOptions {
 
 const DEMO_USERS = 1_000;
 const DEMO_DEPENDENTS = 3;
+/** Ids printed after the curl, so a first-time user has more than one to try. */
+const DEMO_SAMPLE = 5;
 /** Errors of `listen` that mean "pick another host or port", i.e. configuration. */
 const LISTEN_CONFIG_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND']);
 
@@ -29,13 +32,20 @@ ORGSHIFT_ADMIN_TOKEN; the API token is refused there), /healthz, /readyz,
 /metrics, /openapi.json (open).
 
 Without ORGSHIFT_API_TOKEN the server refuses to listen beyond loopback
-(exit 2). A scope whose token is unset answers loopback clients only, so
-without ORGSHIFT_ADMIN_TOKEN the admin routes work from this machine only.
+(exit 2) and both scopes answer local clients only; a request carrying
+Forwarded or X-Forwarded-For (a proxy) is never local. With
+ORGSHIFT_API_TOKEN set, the admin routes need ORGSHIFT_ADMIN_TOKEN and answer
+403 admin_disabled without it.
 
 SIGTERM or SIGINT: stop accepting, let in-flight requests finish for up to
 ORGSHIFT_SHUTDOWN_GRACE_MS (default ${DEFAULT_SHUTDOWN_GRACE_MS}), cut what is left, close the pools
-and lock backend, exit 0. A second signal exits at once. Logs are JSON lines
-on stdout at ORGSHIFT_LOG_LEVEL (default info), tokens redacted.`;
+and lock backend, exit 0. A second signal (a second or more later) exits at
+once. Logs are JSON lines on stdout at ORGSHIFT_LOG_LEVEL (default info): one
+per request, allow-listed headers only, query values redacted.
+
+Slow clients: ORGSHIFT_HTTP_HEADERS_TIMEOUT_MS, ORGSHIFT_HTTP_REQUEST_TIMEOUT_MS,
+ORGSHIFT_HTTP_KEEP_ALIVE_TIMEOUT_MS, ORGSHIFT_HTTP_CONNECTION_TIMEOUT_MS and
+ORGSHIFT_HTTP_MAX_CONNECTIONS (see the README's configuration table).`;
 
 export function register(program: Command): void {
   program
@@ -76,8 +86,8 @@ async function serve(options: ServeOptions): Promise<void> {
       observer: metrics.observer,
       onDatabaseError: (error) => logger.warn({ err: error }, 'database pool error'),
     });
-    const demoUser = options.demo ? await seedDemo(orgshift) : undefined;
-    const app = await createServer(orgshift, { metrics, logger });
+    const demoUsers = options.demo ? await seedDemo(orgshift) : undefined;
+    const app = await createServer(orgshift, { metrics, logger, limits: settings.limits });
     const address = await listen(app, config);
     if (address === undefined) {
       await orgshift.close();
@@ -85,7 +95,7 @@ async function serve(options: ServeOptions): Promise<void> {
       return;
     }
     printLine(`orgshift: listening on ${address}`);
-    if (demoUser !== undefined) printLine(`try: ${curlFor(address, demoUser, config.http.apiToken)}`);
+    if (demoUsers !== undefined) printDemoHints(address, demoUsers, config.http.apiToken);
     const signal = await stopped;
     logger.info({ signal, graceMs: settings.shutdownGraceMs }, 'shutting down');
     const report = await shutdown(app, orgshift, settings.shutdownGraceMs);
@@ -111,20 +121,16 @@ async function listen(app: Awaited<ReturnType<typeof createServer>>, config: Org
   }
 }
 
-/** Resolves with the first SIGTERM or SIGINT; a second one means "now", as an impatient operator expects. */
+/** Resolves with the first SIGTERM or SIGINT; a later one means "now", as an impatient operator expects. */
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    let received = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (received) {
+    onStopSignals({
+      first: resolve,
+      again: (signal) => {
         note(`orgshift: second ${signal}, exiting without waiting`);
         process.exit(1);
-      }
-      received = true;
-      resolve(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+      },
+    });
   });
 }
 
@@ -137,16 +143,23 @@ function exitSoon(code: number): void {
   setTimeout(() => process.exit(code), 1_000).unref();
 }
 
-/** Seeds the demo data once and returns a legacy user to try (unmigrated if any is left). */
-async function seedDemo(orgshift: Orgshift): Promise<string> {
+/** Seeds the demo data once and returns a few legacy users to try (unmigrated ones first). */
+async function seedDemo(orgshift: Orgshift): Promise<readonly string[]> {
   if ((await orgshift.status()).legacyTotal === 0) {
     note(`orgshift: seeding ${DEMO_USERS} demo legacy users`);
     await orgshift.seed({ users: DEMO_USERS, dependents: DEMO_DEPENDENTS });
   }
   const { db, sql: m } = internalsOf(orgshift);
-  const [first] = await sampleKeys(db, m, 1);
-  if (first === undefined) throw new ConfigError('--demo', 'the legacy table is empty after seeding');
-  return first;
+  const ids = await sampleKeys(db, m, DEMO_SAMPLE);
+  if (ids.length === 0) throw new ConfigError('--demo', 'the legacy table is empty after seeding');
+  return ids;
+}
+
+function printDemoHints(address: string, ids: readonly string[], apiToken: string | undefined): void {
+  const [first, ...others] = ids;
+  printLine(`try: ${curlFor(address, String(first), apiToken)}`);
+  if (others.length > 0) printLine(`more demo users: ${others.join(' ')}`);
+  printLine('list more: npm run orgshift -- status --sample 20');
 }
 
 function curlFor(address: string, userId: string, apiToken: string | undefined): string {

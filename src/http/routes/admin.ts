@@ -14,6 +14,8 @@ import {
 export interface AdminRoutesOptions {
   readonly orgshift: Orgshift;
   readonly adminToken: string | undefined;
+  /** Decides what an unset admin token means (see requireToken). */
+  readonly apiToken: string | undefined;
 }
 
 const security = [{ adminToken: [] }];
@@ -24,8 +26,8 @@ interface RollbackRoute {
 }
 
 /** /v1/admin: operations, behind the admin token (the API token is refused). */
-export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { orgshift, adminToken }) => {
-  app.addHook('onRequest', requireToken('admin', adminToken));
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { orgshift, adminToken, apiToken }) => {
+  app.addHook('onRequest', requireToken('admin', { apiToken, adminToken }));
   const key = internalsOf(orgshift).sql.model.legacy.key;
 
   app.get(
@@ -35,7 +37,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         summary: 'legacy total, migrated, pending, failed; lock backend health',
         tags: ['admin'],
         security,
-        response: { 200: statusSchema, ...errorResponses(401, 500, 503) },
+        response: { 200: statusSchema, ...errorResponses(401, 403, 500, 503) },
       },
     },
     async () => {
@@ -51,7 +53,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         summary: 'set-based integrity audit of the whole database',
         tags: ['admin'],
         security,
-        response: { 200: auditReportSchema, ...errorResponses(401, 500, 503) },
+        response: { 200: auditReportSchema, ...errorResponses(401, 403, 500, 503) },
       },
     },
     () => orgshift.audit(),
@@ -67,7 +69,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         security,
         params: userIdParams(keyPattern(key), describeKey(key)),
         querystring: rollbackQuery,
-        response: { 200: rollbackReportSchema, ...errorResponses(400, 401, 404, 409, 500, 503) },
+        response: { 200: rollbackReportSchema, ...errorResponses(400, 401, 403, 404, 409, 500, 503) },
       },
     },
     (request) => orgshift.rollbackUser(request.params.id, { dryRun: request.query.dryRun === true }),

@@ -17,7 +17,7 @@ const security = [{ apiToken: [] }];
 
 /** /v1/users: lock-load-verify reads, behind the API token. */
 export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { orgshift, apiToken }) => {
-  app.addHook('onRequest', requireToken('api', apiToken));
+  app.addHook('onRequest', requireToken('api', { apiToken, adminToken: undefined }));
   const key = internalsOf(orgshift).sql.model.legacy.key;
   const params = userIdParams(keyPattern(key), describeKey(key));
 

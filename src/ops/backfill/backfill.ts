@@ -40,7 +40,7 @@ interface Run {
 
 /**
  * Migrates every pending legacy user through `migrateLockedRows`, the code
- * the just-in-time path runs, in claimed batches (DESIGN §5).
+ * the just-in-time path runs, in claimed batches (docs/design.md#operations).
  *
  * Why no `user:<id>` lock here: on PostgreSQL the claim's `FOR UPDATE SKIP
  * LOCKED` row lock already excludes every other migrator of a claimed user

@@ -18,7 +18,7 @@ export interface Corruption {
 
 const teamOrg = (id: string) => `insert into orgs (id, kind, name, settings) values ('${id}', 'team', 'Team', '{}')`;
 
-/** One corruption per invariant of DESIGN §2 (secret_mismatch excepted: deep verification only), plus the schema check. */
+/** One corruption per invariant of docs/design.md#invariants (secret_mismatch excepted: deep verification only), plus the schema check. */
 export const CORRUPTIONS: readonly Corruption[] = [
   {
     name: 'users row deleted under a migrated legacy row',
