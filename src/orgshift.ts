@@ -91,11 +91,17 @@ export interface OrgshiftInternals {
 
 const INTERNALS = new WeakMap<Orgshift, OrgshiftInternals>();
 
-/** Internal: not exported from the package. */
+/**
+ * Internal: not exported from the package. An object made from an opened
+ * orgshift with `Object.create` (a wrapper overriding a method, as tests and
+ * instrumentation do) shares its internals.
+ */
 export function internalsOf(orgshift: Orgshift): OrgshiftInternals {
-  const found = INTERNALS.get(orgshift);
-  if (found === undefined) throw new TypeError('not an orgshift opened by open()');
-  return found;
+  for (let o: object | null = orgshift; o !== null; o = Object.getPrototypeOf(o)) {
+    const found = INTERNALS.get(o as Orgshift);
+    if (found !== undefined) return found;
+  }
+  throw new TypeError('not an orgshift opened by open()');
 }
 
 export async function open(config: OrgshiftConfig = loadConfig(), options: OpenOptions = {}): Promise<Orgshift> {

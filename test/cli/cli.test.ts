@@ -35,7 +35,7 @@ describe('orgshift CLI', { timeout: 240_000 }, () => {
   });
 
   it('migrates idempotently, seeds, and reports status as one JSON document', () => {
-    expect(orgshift(['db', 'migrate']).stdout).toContain('applied: 001_organizations');
+    expect(orgshift(['db', 'migrate']).stdout).toContain('applied: 001_repair_queue');
     expect(orgshift(['db', 'migrate']).stdout).toContain('schema up to date');
     expect(orgshift(['seed', '--users', '25', '--dependents', '2']).code).toBe(0);
     const status = orgshift(['status', '--json']);
@@ -45,6 +45,7 @@ describe('orgshift CLI', { timeout: 240_000 }, () => {
       migrated: 0,
       pending: 25,
       failed: 0,
+      invalid: { nullKeys: 0, duplicateKeys: 0 },
       lock: { kind: 'memory', healthy: true },
     });
   });

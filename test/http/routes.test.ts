@@ -7,7 +7,7 @@ import { createLogger } from '../../src/http/logger.js';
 import { createMetrics, type ServerMetrics } from '../../src/http/metrics.js';
 import { createLockManager } from '../../src/lock/create-lock-manager.js';
 import { internalsOf, type Orgshift, open } from '../../src/orgshift.js';
-import { kyselyOf } from '../support/internals.js';
+import { kyselyOf, withMethods } from '../support/internals.js';
 import { describePostgresRedis } from '../support/services.js';
 import { bearer, call } from './support/http-client.js';
 import { type LocalServer, listenLocal } from './support/local-server.js';
@@ -87,7 +87,7 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
   it('answers 400 invalid_user_id from the route schema, before any handler code runs', async () => {
     const getUser = vi.fn(orgshift.getUser);
     const verifyUser = vi.fn(orgshift.verifyUser);
-    const spied = await listenLocal({ ...orgshift, getUser, verifyUser }, { apiToken: API_TOKEN });
+    const spied = await listenLocal(withMethods(orgshift, { getUser, verifyUser }), { apiToken: API_TOKEN });
     try {
       for (const bad of ['nope', `${UNKNOWN_ID}0`, "1' or '1'='1", 'x'.repeat(4_000), UNKNOWN_ID.replace(/0$/, 'g')]) {
         for (const path of [
@@ -96,7 +96,7 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
         ]) {
           const answer = await call(spied.url, path, api);
           expect(answer.status, path).toBe(400);
-          expect(answer.json?.error).toEqual({ code: 'invalid_user_id', message: 'user id must be a UUID' });
+          expect(answer.json?.error?.code).toBe('invalid_user_id');
         }
       }
       expect(getUser).not.toHaveBeenCalled();
@@ -225,37 +225,30 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
     }
   });
 
-  it('answers 503 database_unavailable with Retry-After when PostgreSQL is unreachable', async () => {
+  it('refuses to open on an unreachable PostgreSQL with database_unavailable naming host, port and database, never the password', async () => {
     const { closedPort } = await import('./support/http-client.js');
+    const port = await closedPort();
     const config = loadConfig({
       ...env(),
-      ORGSHIFT_DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`,
+      ORGSHIFT_DATABASE_URL: `postgres://postgres:hunter2@127.0.0.1:${port}/nowhere`,
       ORGSHIFT_LOCK: 'memory',
     });
-    const down = await open(config, { onDatabaseError: () => undefined });
-    const local = await listenLocal(down);
-    try {
-      const answer = await call(local.url, `/v1/users/${UNKNOWN_ID}`, api);
-      expect(answer.status).toBe(503);
-      expect(answer.json?.error?.code).toBe('database_unavailable');
-      expect(answer.headers.get('retry-after')).toBe('5');
-      const ready = await call(local.url, '/readyz');
-      expect(ready.status).toBe(503);
-      expect(ready.json).toMatchObject({ ready: false, database: false, lock: true });
-    } finally {
-      await local.close();
-      await down.close();
-    }
+    const error = await open(config, { onDatabaseError: () => undefined }).then(
+      () => null,
+      (e: unknown) => e as { code?: string; message?: string },
+    );
+    expect(error?.code).toBe('database_unavailable');
+    expect(error?.message).toContain(`127.0.0.1:${port}/nowhere`);
+    expect(error?.message).not.toContain('hunter2');
   });
 
   it('answers 500 internal_error with a generic message for an unexpected error, and logs the detail', async () => {
     const lines: string[] = [];
-    const broken: Orgshift = {
-      ...orgshift,
+    const broken: Orgshift = withMethods(orgshift, {
       getUser: async () => {
         throw new Error('connect ECONNREFUSED 10.9.8.7:5432 password=hunter2');
       },
-    };
+    });
     const local = await listenLocal(broken, {
       apiToken: API_TOKEN,
       logger: createLogger({ level: 'info', stream: { write: (line: string) => void lines.push(line) } }),
@@ -352,7 +345,7 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
     expect((await call(server.url, `/v1/users/${id}`, api)).status).toBe(200);
     const answer = await call(server.url, `/v1/admin/users/${id}/rollback`, { method: 'POST', ...admin });
     expect(answer.status).toBe(200);
-    expect(answer.json).toEqual({ id, dependentRows: 2 });
+    expect(answer.json).toMatchObject({ id, dryRun: false, dependentRows: 2, discarded: [] });
     const report = await call(server.url, `/v1/users/${id}/verification`, api);
     expect(report.json).toEqual({ ok: true, state: 'pending', violations: [] });
     expect((await call(server.url, `/v1/users/${id}`, api)).status).toBe(200);

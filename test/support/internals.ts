@@ -14,3 +14,15 @@ export function kyselyOf(orgshift: Orgshift): Executor {
 export function ident(name: string): string {
   return `"${name}"`;
 }
+
+/**
+ * An orgshift with some methods replaced (spies, injected failures) that
+ * still shares the original's internals. The original is frozen, so the
+ * replacements are defined, not assigned.
+ */
+export function withMethods<T extends object>(original: T, methods: Partial<T>): T {
+  const descriptors = Object.fromEntries(
+    Object.entries(methods).map(([name, value]) => [name, { value, enumerable: true }]),
+  );
+  return Object.create(original, descriptors) as T;
+}
