@@ -15,6 +15,8 @@ import { createLockManager } from './lock/create-lock-manager.js';
 import type { LockManager } from './lock/lock-manager.js';
 import { type AuditOptions, type AuditReport, audit } from './ops/audit.js';
 import { type BackfillOptions, type BackfillReport, backfill } from './ops/backfill.js';
+import { MigrationCounter } from './ops/progress/migration-counter.js';
+import { countingBackfill, countingObserver, recordedAudit } from './ops/progress/recording.js';
 import { type RollbackReport, rollbackUser } from './ops/rollback.js';
 import { type SeedOptions, type SeedReport, seed } from './ops/seed.js';
 import { type StatusReport, status } from './ops/status.js';
@@ -29,6 +31,8 @@ export interface OpenOptions {
   readonly locks?: LockManager;
   /** Pool-level database errors (a killed idle connection), which must not crash the process. */
   readonly onDatabaseError?: (error: Error) => void;
+  /** How often this process adds its migration counts to `orgshift_migration_counts` (default 10 s). */
+  readonly countsFlushMs?: number;
 }
 
 export interface Health {
@@ -56,6 +60,8 @@ export interface Orgshift {
   audit(options?: AuditOptions): Promise<AuditReport>;
   /** Reverses one user's migration under its lock; `rollback_refused` when it would lose data. */
   rollbackUser(id: string): Promise<RollbackReport>;
+  /** Writes this process's migration counts now instead of at the next tick (they are also written on close). */
+  flushCounts(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,12 +84,13 @@ export async function open(config: OrgshiftConfig = loadConfig(), options: OpenO
     legacyCipher: new SecretCipher(config.keys.legacy),
     currentCipher: new SecretCipher(config.keys.current),
   });
+  const counter = new MigrationCounter(db, { flushMs: options.countsFlushMs });
   const users = new UserDirectory(db, locks, migration, {
     ttlMs: config.lockTtlMs,
     waitMs: config.lockWaitMs,
     lockMode: options.lockMode,
     loadStrategy: options.loadStrategy,
-    observer: options.observer,
+    observer: countingObserver(options.observer, counter),
   });
   return {
     config,
@@ -98,11 +105,13 @@ export async function open(config: OrgshiftConfig = loadConfig(), options: OpenO
     health: () => health(db, locks),
     migrateSchema: () => migrateSchema(db),
     seed: (seedOptions) => seed(db, config.keys.legacy, seedOptions),
-    backfill: (backfillOptions) => backfill(db, migration, backfillOptions),
-    audit: (auditOptions) => audit(db, auditOptions),
+    backfill: (backfillOptions = {}) => backfill(db, migration, countingBackfill(backfillOptions, counter)),
+    audit: (auditOptions) => recordedAudit(db, () => audit(db, auditOptions)),
     rollbackUser: (id) =>
       rollbackUser(db, migration, { locks, ttlMs: config.lockTtlMs, waitMs: config.lockWaitMs }, id),
+    flushCounts: () => counter.flush(),
     async close() {
+      await counter.close();
       if (ownsLocks) await locks.close().catch(() => undefined);
       await db.close();
     },

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Orgshift } from '../orgshift.js';
 import { AccessLog } from './access-log.js';
+import type { DashboardSettings } from './dashboard/dashboard-document.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, toErrorReply } from './error-mapping.js';
 import { HttpError } from './http-error.js';
 import { installHttpMetrics } from './http-metrics.js';
@@ -10,6 +11,7 @@ import { createMetrics, type ServerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import { adminRoutes } from './routes/admin.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { metricsRoute } from './routes/metrics.js';
 import { probeRoutes } from './routes/probes.js';
 import { userRoutes } from './routes/users.js';
@@ -29,6 +31,8 @@ export interface ServerOptions {
   readonly logger?: FastifyBaseLogger;
   /** Largest accepted body; no route takes more than a few bytes. */
   readonly bodyLimit?: number;
+  /** Refresh interval and history window of /dashboard. */
+  readonly dashboard?: DashboardSettings;
 }
 
 /**
@@ -63,7 +67,9 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
   const finishRoutes = trackRouteMethods(app);
   const http = orgshift.config.http;
   await app.register(userRoutes, { orgshift, apiToken: options.apiToken ?? http.apiToken });
-  await app.register(adminRoutes, { orgshift, adminToken: options.adminToken ?? http.adminToken });
+  const adminToken = options.adminToken ?? http.adminToken;
+  await app.register(adminRoutes, { orgshift, adminToken });
+  await app.register(dashboardRoutes, { orgshift, metrics, adminToken, settings: options.dashboard });
   await app.register(probeRoutes, { orgshift });
   await app.register(metricsRoute, { metrics });
   finishRoutes();

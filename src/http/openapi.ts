@@ -20,7 +20,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'Errors are `{ "error": { "code", "message" } }`; every 503 carries Retry-After. ' +
           '/v1/users needs ORGSHIFT_API_TOKEN and /v1/admin needs ORGSHIFT_ADMIN_TOKEN as a bearer token; ' +
           'a scope whose token is not configured answers loopback clients only. ' +
-          'Probes, /metrics and this document are open.',
+          'Probes, /metrics and this document are open, and so is the /dashboard page once an admin token is set ' +
+          '(it holds no data; its data calls carry the token).',
         version,
       },
       components: {
@@ -32,6 +33,12 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'users', description: 'lock-load-verify reads' },
         { name: 'admin', description: 'operations (admin token)' },
+        {
+          name: 'dashboard',
+          description:
+            'the live migration page: /dashboard holds no data and asks for the admin token, ' +
+            'which it sends as a bearer header to /v1/admin/dashboard',
+        },
         { name: 'probes', description: 'liveness, readiness, metrics, this document' },
       ],
     },

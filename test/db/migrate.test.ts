@@ -15,6 +15,8 @@ const TABLES = [
   'users',
   'org_members',
   'migration_failures',
+  'orgshift_migration_counts',
+  'orgshift_audit_runs',
   'legacy_users',
   'conversations',
   'api_keys',
@@ -81,7 +83,7 @@ describe('schema migrations on SQLite', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect((await migrateSchema(db)).applied).toEqual(['001_organizations']);
+    expect((await migrateSchema(db)).applied).toEqual(['001_organizations', '002_progress']);
     expect((await migrateSchema(db)).applied).toEqual([]);
   });
 
@@ -143,7 +145,7 @@ describePostgres('schema migrations on PostgreSQL', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect((await migrateSchema(db)).applied).toEqual(['001_organizations']);
+    expect((await migrateSchema(db)).applied).toEqual(['001_organizations', '002_progress']);
     expect((await migrateSchema(db)).applied).toEqual([]);
   });
 
