@@ -333,5 +333,11 @@
   $('forget').addEventListener('click', forgetTokens);
   $('tokens').addEventListener('click', () => showLogin(''));
   $('failures').addEventListener('click', onFailuresClick);
-  refreshNow();
+  // The server says whether it has an admin token, so the page asks for it before any call that would be refused.
+  if (document.body.dataset.adminToken === 'required' && tokenOf('admin') === '') {
+    setState('locked', 'admin token needed');
+    showLogin('This server needs its admin token.');
+  } else {
+    refreshNow();
+  }
 })();

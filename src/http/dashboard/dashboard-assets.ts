@@ -43,13 +43,18 @@ const SOURCES: readonly Source[] = [
 ];
 
 /**
- * Reads the page and its assets once. Each asset is named after its content
+ * Reads the page and its assets once. The page learns whether this server
+ * has an admin token, so it asks for it before its first data call instead
+ * of after a refusal. Each asset is named after its content
  * hash, so it can be cached for a year and a new version is a new name; the
  * page itself is revalidated on every load.
  */
-export function loadDashboardAssets(): DashboardAssets {
+export function loadDashboardAssets(options: { readonly adminTokenRequired: boolean }): DashboardAssets {
   const files = new Map<string, Asset>();
-  let html = readFileSync(new URL('index.html', WEB), 'utf8');
+  let html = readFileSync(new URL('index.html', WEB), 'utf8').replace(
+    '{{admin-token}}',
+    options.adminTokenRequired ? 'required' : 'loopback',
+  );
   for (const source of SOURCES) {
     const body = readFileSync(source.path);
     const hash = hashOf(body);

@@ -47,7 +47,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
 };
 
 const pageRoutes: FastifyPluginAsync<{ readonly adminToken: string | undefined }> = async (app, { adminToken }) => {
-  const assets = loadDashboardAssets();
+  const assets = loadDashboardAssets({ adminTokenRequired: adminToken !== undefined });
   if (adminToken === undefined) app.addHook('onRequest', requireToken('admin', adminToken));
 
   app.get(

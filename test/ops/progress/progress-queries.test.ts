@@ -164,7 +164,7 @@ describe.each(backends)('progress queries on $name', (backend) => {
       try {
         const fake: AuditReport = {
           ok: false,
-          violations: [{ code: 'org_missing', count: 3, sample: [] }],
+          violations: [{ code: 'personal_org_missing', count: 3, sample: [] }],
           checks: [],
           notChecked: [],
           seconds: 1.5,
@@ -176,7 +176,7 @@ describe.each(backends)('progress queries on $name', (backend) => {
       expect(await lastAuditRun(orgshift.db)).toMatchObject({
         ok: false,
         seconds: 1.5,
-        violations: [{ code: 'org_missing', count: 3 }],
+        violations: [{ code: 'personal_org_missing', count: 3 }],
       });
       const kept = await sql<{ n: number | string }>`select count(*) as n from orgshift_audit_runs`.execute(
         orgshift.db.kysely,
