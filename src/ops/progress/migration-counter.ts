@@ -18,6 +18,7 @@ interface Tally {
 }
 
 export const DEFAULT_FLUSH_MS = 10_000;
+const CLOSE_FLUSH_MS = 2_000;
 
 /**
  * Counts this process's migrations in memory, by minute and source, and adds
@@ -61,12 +62,21 @@ export class MigrationCounter {
     return this.#flushing;
   }
 
-  /** Stops the timer and writes the last counts; a failure there is swallowed (close must close). */
+  /**
+   * Stops the timer and writes the last counts. A failure there is swallowed
+   * and a database that does not answer is not waited for beyond
+   * `CLOSE_FLUSH_MS`: closing must close.
+   */
   async close(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.flush().catch(() => undefined);
     this.#closed = true;
+    let timeout: NodeJS.Timeout | undefined;
+    const givenUp = new Promise<void>((resolve) => {
+      timeout = setTimeout(resolve, CLOSE_FLUSH_MS);
+    });
+    await Promise.race([this.flush().catch(() => undefined), givenUp]);
+    clearTimeout(timeout);
   }
 
   async #write(): Promise<void> {
