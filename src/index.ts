@@ -42,6 +42,7 @@ export {
   UserNotFoundError,
 } from './errors.js';
 export { createServer, type ServerOptions } from './http/create-server.js';
+export type { DashboardDocument, DashboardSettings } from './http/dashboard/dashboard-document.js';
 export type { HttpErrorCode } from './http/http-error.js';
 export { createLogger, type LoggerSettings } from './http/logger.js';
 export { assertListenAllowed } from './http/loopback.js';
@@ -60,6 +61,11 @@ export {
 } from './ops/audit.js';
 export { type BackfillOptions, type BackfillProgress, type BackfillReport, backfill } from './ops/backfill.js';
 export type { ReconnectAttempt } from './ops/backfill-reconnect.js';
+export {
+  createProgressQueries,
+  type ProgressQueries,
+} from './ops/progress/progress-queries.js';
+export type { ProgressReport, ProgressTotals } from './ops/progress/progress-report.js';
 export { type RollbackReport, rollbackUser } from './ops/rollback.js';
 export type { SeedOptions, SeedReport } from './ops/seed.js';
 export type { StatusReport } from './ops/status.js';
