@@ -28,10 +28,10 @@ export interface DashboardSettings {
 export const DEFAULT_REFRESH_SECONDS = 5;
 
 /**
- * Builds the dashboard document, at most once per half refresh interval
+ * Builds the dashboard document once for every request that arrives while it
+ * is being built or within half a refresh interval after (2 s at most),
  * whatever the number of open pages: every document costs a scan of the
  * legacy table (the same as `status`), so viewers must not multiply it.
- * Concurrent requests share one build.
  */
 export function dashboardDocuments(
   orgshift: Orgshift,
@@ -42,7 +42,8 @@ export function dashboardDocuments(
   const reuseMs = Math.min(2_000, (refreshSeconds * 1000) / 2);
   const queries = settings.queries ?? createProgressQueries(orgshift.db);
   const options = { windowMinutes: settings.windowMinutes ?? 60, samplesPerCode: settings.samplesPerCode ?? 5 };
-  let latest: { readonly at: number; readonly document: Promise<DashboardDocument> } | undefined;
+  /** The last build: in flight (`finishedAt` undefined) or finished at `finishedAt`. */
+  let latest: { finishedAt: number | undefined; readonly document: Promise<DashboardDocument> } | undefined;
 
   const build = async (): Promise<DashboardDocument> => {
     const [report, health, lockWait] = await Promise.all([
@@ -60,15 +61,24 @@ export function dashboardDocuments(
   };
 
   return () => {
-    const now = performance.now();
-    if (latest !== undefined && now - latest.at < reuseMs) return latest.document;
-    const document = build();
-    const entry = { at: now, document };
+    if (latest !== undefined) {
+      const { finishedAt } = latest;
+      if (finishedAt === undefined || performance.now() - finishedAt < reuseMs) return latest.document;
+    }
+    const entry: { finishedAt: number | undefined; readonly document: Promise<DashboardDocument> } = {
+      finishedAt: undefined,
+      document: build(),
+    };
     latest = entry;
-    // A failed build is not reused: the next request tries again.
-    document.catch(() => {
-      if (latest === entry) latest = undefined;
-    });
-    return document;
+    entry.document.then(
+      () => {
+        entry.finishedAt = performance.now();
+      },
+      // A failed build is not reused: the next request tries again.
+      () => {
+        if (latest === entry) latest = undefined;
+      },
+    );
+    return entry.document;
   };
 }
