@@ -31,6 +31,7 @@ export {
   UserNotFoundError,
 } from './errors.js';
 export { createServer, type ServerOptions } from './http/create-server.js';
+export type { DashboardDocument, DashboardSettings } from './http/dashboard/dashboard-document.js';
 export { createMetrics, type MetricsOptions, type ServerMetrics } from './http/metrics.js';
 export { createLockManager } from './lock/create-lock-manager.js';
 export { LockLostError, LockTimeoutError, LockUnavailableError } from './lock/errors.js';

@@ -20,6 +20,8 @@ import type { MigrationContext } from './migration/migration-context.js';
 import { type AuditOptions, type AuditReport, audit } from './ops/audit.js';
 import { backfill } from './ops/backfill/backfill.js';
 import type { BackfillOptions, BackfillReport } from './ops/backfill/options.js';
+import { MigrationCounter } from './ops/progress/migration-counter.js';
+import { countingBackfill, countingObserver, recordedAudit } from './ops/progress/recording.js';
 import { type RollbackReport, rollbackUser } from './ops/rollback/rollback.js';
 import { type SeedOptions, type SeedReport, seed } from './ops/seed/seed.js';
 import { type StatusReport, status } from './ops/status.js';
@@ -39,6 +41,8 @@ export interface OpenOptions {
   readonly locks?: LockManager;
   /** Pool-level database errors (a killed idle connection), which must not crash the process. */
   readonly onDatabaseError?: (error: Error) => void;
+  /** How often this process adds its migration counts to `orgshift_migration_counts` (default 10 s). */
+  readonly countsFlushMs?: number;
 }
 
 export interface Health {
@@ -76,6 +80,8 @@ export interface Orgshift {
   audit(options?: AuditOptions): Promise<AuditReport>;
   /** Reverses one user's migration under its lock; `rollback_refused` when it would lose data. */
   rollbackUser(id: string, request?: RollbackRequest): Promise<RollbackReport>;
+  /** Writes this process's migration counts now instead of at the next tick (they are also written on close). */
+  flushCounts(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -214,12 +220,13 @@ function assemble(
     codecs: createCodecs(config.map.map.codecs ?? {}, config.keys.env),
     ownerRole,
   });
+  const counter = new MigrationCounter(db, { flushMs: options.countsFlushMs });
   const users = new UserDirectory(locks, migration, {
     ttlMs: config.lockTtlMs,
     waitMs: config.lockWaitMs,
     lockMode: options.lockMode,
     loadStrategy: options.loadStrategy,
-    observer: options.observer,
+    observer: countingObserver(options.observer, counter),
   });
   const ownsLocks = options.locks === undefined;
   // Every entry point passes its errors through the one translation seam.
@@ -239,15 +246,18 @@ function assemble(
       guard(() => migrateWith(db, config, config.map.model, request?.dryRun)),
     checkSchema: () => guard(async () => (await inspectMap(config.map.model, db.catalog)).problems),
     seed: (seedOptions: SeedOptions) => guard(() => seed(migration, seedOptions)),
-    backfill: (backfillOptions?: BackfillOptions) => guard(() => backfill(migration, backfillOptions)),
-    audit: (auditOptions?: AuditOptions) => guard(() => audit(db, m, auditOptions)),
+    backfill: (backfillOptions?: BackfillOptions) =>
+      guard(() => backfill(migration, countingBackfill(backfillOptions ?? {}, counter))),
+    audit: (auditOptions?: AuditOptions) => guard(() => recordedAudit(db, () => audit(db, m, auditOptions))),
     rollbackUser: (id: string, request?: RollbackRequest) =>
       guard(() =>
         rollbackUser(migration, { locks, ttlMs: config.lockTtlMs, waitMs: config.lockWaitMs }, id, {
           dryRun: request?.dryRun,
         }),
       ),
+    flushCounts: () => counter.flush(),
     async close() {
+      await counter.close();
       if (ownsLocks) await locks.close().catch(() => undefined);
       await db.close();
     },

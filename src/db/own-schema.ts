@@ -1,5 +1,5 @@
 import type { SqlDialect } from './dialect/dialect.js';
-import { FAILURES_TABLE } from './own-tables.js';
+import { AUDIT_RUNS_TABLE, FAILURES_TABLE, MIGRATION_COUNTS_TABLE } from './own-tables.js';
 
 /** One step of orgshift's own schema: applied once, in order, recorded in orgshift_schema_versions. */
 export interface SchemaStep {
@@ -40,6 +40,27 @@ export const OWN_SCHEMA: readonly SchemaStep[] = Object.freeze([
         primary key (kind, subject)
       )`,
       `create index if not exists ${FAILURES_TABLE}_code_idx on ${FAILURES_TABLE} (code)`,
+    ],
+  },
+  {
+    // The dashboard's history where the map keeps no migration time, and the last audit from any
+    // process. Times are whole seconds or milliseconds since the epoch, as integers, on every dialect.
+    name: '002_progress',
+    statements: (d: SqlDialect) => [
+      `create table if not exists ${MIGRATION_COUNTS_TABLE} (
+        minute bigint not null,
+        source text not null check (source in ('just_in_time', 'backfill')),
+        migrated bigint not null default 0,
+        failed bigint not null default 0,
+        primary key (minute, source)
+      )`,
+      `create table if not exists ${AUDIT_RUNS_TABLE} (
+        id ${d.types.serialKey},
+        finished_at_ms bigint not null,
+        ok integer not null,
+        seconds double precision not null,
+        violations text not null
+      )`,
     ],
   },
 ]);

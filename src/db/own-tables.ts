@@ -33,3 +33,8 @@ export interface OwnTables {
 }
 
 export const FAILURES_TABLE = 'orgshift_migration_failures';
+
+/** Per-minute migration counters written by every migrating process (src/ops/progress/migration-counter.ts). */
+export const MIGRATION_COUNTS_TABLE = 'orgshift_migration_counts';
+/** One row per finished audit, whichever process ran it (src/ops/progress/audit-runs.ts). */
+export const AUDIT_RUNS_TABLE = 'orgshift_audit_runs';

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { internalsOf, type Orgshift } from '../orgshift.js';
 import { AccessLog } from './access-log.js';
+import type { DashboardSettings } from './dashboard/dashboard-document.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, toErrorReply } from './error-mapping.js';
 import { HttpError } from './http-error.js';
 import { capConnections, DEFAULT_HTTP_LIMITS, fastifyLimitOptions, type HttpLimits } from './http-limits.js';
@@ -11,6 +12,7 @@ import { createMetrics, type ServerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import { adminRoutes } from './routes/admin.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { metricsRoute } from './routes/metrics.js';
 import { probeRoutes } from './routes/probes.js';
 import { userRoutes } from './routes/users.js';
@@ -32,6 +34,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   /** Timeouts and the connection cap; `DEFAULT_HTTP_LIMITS` when omitted. */
   readonly limits?: HttpLimits;
+  /** Refresh interval and history window of /dashboard. */
+  readonly dashboard?: DashboardSettings;
 }
 
 /**
@@ -50,7 +54,7 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
     requestIdHeader: false,
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     // Text user keys may be up to 255 characters (the router's default stops at 100).
-    maxParamLength: 300,
+    routerOptions: { maxParamLength: 300 },
     // Our own 503 below carries Retry-After and the documented error JSON.
     return503OnClosing: false,
     // Router-level rejections (malformed URL, over-long parameter) skip the hooks; same JSON anyway.
@@ -71,8 +75,10 @@ export async function createServer(orgshift: Orgshift, options: ServerOptions = 
   const finishRoutes = trackRouteMethods(app);
   const http = internalsOf(orgshift).config.http;
   const apiToken = options.apiToken ?? http.apiToken;
+  const adminToken = options.adminToken ?? http.adminToken;
   await app.register(userRoutes, { orgshift, apiToken });
-  await app.register(adminRoutes, { orgshift, apiToken, adminToken: options.adminToken ?? http.adminToken });
+  await app.register(adminRoutes, { orgshift, apiToken, adminToken });
+  await app.register(dashboardRoutes, { orgshift, metrics, apiToken, adminToken, settings: options.dashboard });
   await app.register(probeRoutes, { orgshift });
   await app.register(metricsRoute, { metrics });
   finishRoutes();

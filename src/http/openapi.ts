@@ -19,7 +19,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'without any token both scopes answer local clients only (a request carrying Forwarded or ' +
           'X-Forwarded-For is never local); with ORGSHIFT_API_TOKEN set and no ORGSHIFT_ADMIN_TOKEN the admin ' +
           'routes answer 403 admin_disabled. ' +
-          'Probes, /metrics and this document are open.',
+          'Probes, /metrics and this document are open, and so is the /dashboard page once an admin token is set ' +
+          '(it holds no data; its data calls carry the token).',
         version: PACKAGE_VERSION,
       },
       components: {
@@ -31,6 +32,12 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'users', description: 'lock-load-verify reads' },
         { name: 'admin', description: 'operations (admin token)' },
+        {
+          name: 'dashboard',
+          description:
+            'the live migration page: /dashboard holds no data and asks for the admin token, ' +
+            'which it sends as a bearer header to /v1/admin/dashboard',
+        },
         { name: 'probes', description: 'liveness, readiness, metrics, this document' },
       ],
     },

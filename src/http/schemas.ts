@@ -202,3 +202,108 @@ export const readinessSchema = {
 export function errorResponses(...statuses: readonly number[]): Record<number, typeof errorSchema> {
   return Object.fromEntries(statuses.map((status) => [status, errorSchema]));
 }
+
+const nullableNumber = { type: ['number', 'null'] } as const;
+const sourceCounts = {
+  type: 'object',
+  required: ['migrated', 'failed'],
+  properties: { migrated: { type: 'integer' }, failed: { type: 'integer' } },
+} as const;
+
+export const dashboardSchema = {
+  type: 'object',
+  description: 'everything the /dashboard page shows; the page asks again every `refreshSeconds`',
+  required: [
+    'generatedAt',
+    'refreshSeconds',
+    'totals',
+    'history',
+    'share',
+    'failures',
+    'lastAudit',
+    'lock',
+    'lockWait',
+  ],
+  properties: {
+    generatedAt: { type: 'string', format: 'date-time' },
+    refreshSeconds: { type: 'number' },
+    totals: {
+      type: 'object',
+      description: 'the counts of GET /v1/admin/status, plus the percentage migrated',
+      required: ['legacyTotal', 'migrated', 'pending', 'failed', 'percentMigrated'],
+      properties: {
+        ...statusSchema.properties,
+        percentMigrated: { type: 'number', description: 'rounded down to one decimal' },
+      },
+    },
+    history: {
+      type: 'object',
+      description:
+        'per-minute migrations over the window, read from the database (survives restarts, includes every process)',
+      required: ['source', 'windowMinutes', 'minutes', 'perMinute', 'cumulative', 'ratePerMinute', 'etaSeconds'],
+      properties: {
+        source: {
+          type: 'string',
+          enum: ['marker_timestamp', 'sampled_counts'],
+          description: "the legacy rows' migrated-at timestamps, or the counters every process samples",
+        },
+        windowMinutes: { type: 'integer' },
+        minutes: { type: 'array', items: { type: 'integer' }, description: 'epoch second of each minute' },
+        perMinute: { type: 'array', items: { type: 'integer' } },
+        cumulative: { type: 'array', items: { type: 'integer' }, description: 'migrated by the end of each minute' },
+        ratePerMinute: { type: 'number', description: 'users per minute over the last 5 minutes' },
+        etaSeconds: { ...nullableNumber, description: 'until the pending users are migrated; null without progress' },
+      },
+    },
+    share: {
+      type: 'object',
+      description: 'migrations counted by every orgshift process, by who made them',
+      required: ['just_in_time', 'backfill'],
+      properties: { just_in_time: sourceCounts, backfill: sourceCounts },
+    },
+    failures: {
+      type: 'object',
+      required: ['total', 'byCode'],
+      properties: {
+        total: { type: 'integer' },
+        byCode: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['code', 'count', 'sample'],
+            properties: {
+              code: { type: 'string' },
+              count: { type: 'integer' },
+              sample: { type: 'array', items: { type: 'string' }, description: 'latest user ids first' },
+            },
+          },
+        },
+      },
+    },
+    lastAudit: {
+      type: ['object', 'null'],
+      description: 'the last finished audit from any process (CLI or HTTP); null before the first',
+      required: ['finishedAt', 'ok', 'seconds', 'violations'],
+      properties: {
+        finishedAt: { type: 'string', format: 'date-time' },
+        ok: { type: 'boolean' },
+        seconds: { type: 'number' },
+        violations: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['code', 'count'],
+            properties: { code: { type: 'string' }, count: { type: 'integer' } },
+          },
+        },
+      },
+    },
+    lock: statusSchema.properties.lock,
+    lockWait: {
+      type: 'object',
+      description: "estimated from this server's lock-wait histogram since it started (seconds)",
+      required: ['count', 'p50', 'p90', 'p99'],
+      properties: { count: { type: 'integer' }, p50: nullableNumber, p90: nullableNumber, p99: nullableNumber },
+    },
+  },
+} as const;

@@ -114,7 +114,8 @@ describe('npm start', { timeout: CHILD_TEST_TIMEOUT_MS }, () => {
       signal(started.npm);
       await until(async () => !(await answers(started.url)), STOP_MS, 'the port stops answering');
       await until(() => processesWith(started.marker).length === 0, STOP_MS, 'every process of npm start exits');
-      expect(started.npm.exitCode ?? started.npm.signalCode).not.toBeNull();
+      // Gone from /proc is not yet reaped: wait for the child's exit event before reading its status.
+      await until(() => (started.npm.exitCode ?? started.npm.signalCode) !== null, STOP_MS, 'npm is reaped');
       // One Ctrl-C reaches the server twice (from the terminal and from npm): still a graceful stop.
       expect(started.stderr()).not.toContain('exiting without waiting');
     } finally {

@@ -11,10 +11,16 @@ import { createDemoTables } from '../../src/demo/demo-tables.js';
 import { migrateDatabase } from '../../src/orgshift.js';
 import { DEMO_MAP, demoMap } from '../../src/schema-map/demo-map.js';
 import type { SchemaMap } from '../../src/schema-map/schema-map.js';
+import { TEST_LEGACY_KEY, TEST_SECRET_KEY } from '../support/open-test.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/services.js';
 
 const DEMO_TABLES = ['roles', 'orgs', 'users', 'org_members', 'legacy_users', 'conversations', 'api_keys'];
-const OWN_TABLES = ['orgshift_migration_failures', 'orgshift_schema_versions'];
+const OWN_TABLES = [
+  'orgshift_migration_failures',
+  'orgshift_schema_versions',
+  'orgshift_migration_counts',
+  'orgshift_audit_runs',
+];
 
 /** Foreign-key columns of the demo layout; each must lead some index. */
 const FK_COLUMNS: readonly [string, string][] = [
@@ -26,10 +32,7 @@ const FK_COLUMNS: readonly [string, string][] = [
   ['api_keys', 'org_id'],
 ];
 
-const KEYS = {
-  ORGSHIFT_LEGACY_KEY: Buffer.alloc(32, 7).toString('base64'),
-  ORGSHIFT_SECRET_KEY: Buffer.alloc(32, 9).toString('base64'),
-};
+const KEYS = { ORGSHIFT_LEGACY_KEY: TEST_LEGACY_KEY, ORGSHIFT_SECRET_KEY: TEST_SECRET_KEY };
 
 function migrateDemo(db: Database) {
   return migrateSchema(db, demoMap().model, { before: (trx) => createDemoTables(trx, db.sql) });
@@ -86,7 +89,7 @@ describe('schema migrations on SQLite', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect(await migrateDemo(db)).toEqual({ applied: ['001_repair_queue'], changes: [] });
+    expect(await migrateDemo(db)).toEqual({ applied: ['001_repair_queue', '002_progress'], changes: [] });
     expect(await migrateDemo(db)).toEqual({ applied: [], changes: [] });
   });
 
@@ -136,7 +139,7 @@ describePostgres('schema migrations on PostgreSQL', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect((await migrateDemo(db)).applied).toEqual(['001_repair_queue']);
+    expect((await migrateDemo(db)).applied).toEqual(['001_repair_queue', '002_progress']);
     expect((await migrateDemo(db)).applied).toEqual([]);
   });
 
@@ -236,7 +239,7 @@ describePostgres("db migrate on a team's own tables (PostgreSQL)", () => {
   it('creates only orgshift_* tables when the map opts into nothing', async () => {
     const before = await teamSchema();
     const report = await migrateDatabase(configFor(teamMap({ marker: { type: 'timestamp', column: 'migrated_at' } })));
-    expect(report).toEqual({ applied: ['001_repair_queue'], changes: [] });
+    expect(report).toEqual({ applied: ['001_repair_queue', '002_progress'], changes: [] });
     expect(await teamSchema()).toEqual(before);
   });
 

@@ -375,11 +375,13 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/dashboard',
         '/healthz',
         '/metrics',
         '/openapi.json',
         '/readyz',
         '/v1/admin/audit',
+        '/v1/admin/dashboard',
         '/v1/admin/status',
         '/v1/admin/users/{id}/rollback',
         '/v1/users/{id}',
@@ -388,7 +390,12 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
     );
     expect(doc.paths['/v1/users/{id}']?.get?.responses).toHaveProperty('503');
     expect(JSON.stringify(doc.paths['/v1/users/{id}'])).toContain('apiToken');
-    for (const path of ['/v1/admin/status', '/v1/admin/audit', '/v1/admin/users/{id}/rollback']) {
+    for (const path of [
+      '/v1/admin/status',
+      '/v1/admin/audit',
+      '/v1/admin/users/{id}/rollback',
+      '/v1/admin/dashboard',
+    ]) {
       expect(JSON.stringify(doc.paths[path]), path).toContain('adminToken');
     }
     expect(doc.paths['/v1/admin/users/{id}/rollback']?.post?.responses).toHaveProperty('409');

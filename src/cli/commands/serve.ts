@@ -27,8 +27,9 @@ const LISTEN_CONFIG_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', '
 const HELP = `
 Listens on ORGSHIFT_HOST:ORGSHIFT_PORT (default 127.0.0.1:3000) after migrating
 the schema (idempotent). Routes: /v1/users/:id[/verification] (bearer
-ORGSHIFT_API_TOKEN), /v1/admin/{status,audit,users/:id/rollback} (bearer
-ORGSHIFT_ADMIN_TOKEN; the API token is refused there), /healthz, /readyz,
+ORGSHIFT_API_TOKEN), /v1/admin/{status,audit,dashboard,users/:id/rollback}
+(bearer ORGSHIFT_ADMIN_TOKEN; the API token is refused there), /dashboard (the
+live migration page; it asks for the admin token), /healthz, /readyz,
 /metrics, /openapi.json (open).
 
 Without ORGSHIFT_API_TOKEN the server refuses to listen beyond loopback

@@ -63,6 +63,14 @@ export interface SqlDialect {
    */
   jsonDiffers(target: string, source: string, keys: readonly string[], mode: 'pick' | 'omit'): string;
 
+  // ---- time, for the progress history
+  /** The database's clock in seconds since the epoch. */
+  readonly epochNow: string;
+  /** Epoch second at which the minute holding the timestamp `expression` starts. */
+  minuteOf(expression: string): string;
+  /** An epoch-seconds time as a value to compare a timestamp column with (so an index on it stays usable). */
+  bindTimestamp(epochSeconds: number): unknown;
+
   // ---- row locks
   /** Appended to a select that must lock the rows it reads until commit ('' where writers are serialized anyway). */
   readonly forUpdate: string;

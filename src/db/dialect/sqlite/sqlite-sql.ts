@@ -63,6 +63,10 @@ export const SQLITE_SQL: SqlDialect = Object.freeze({
   oneKey: () => '(select ? as key)',
   manyKeys: () => '(select value as key from json_each(?))',
   manyKeysValue: (keys: readonly string[]) => JSON.stringify(keys),
+  epochNow: `(julianday('now') - 2440587.5) * 86400.0`,
+  // ISO-8601 text, as SQLite keeps timestamps here, sorts as it reads.
+  minuteOf: (expression: string) => `(cast(strftime('%s', ${expression}) as integer) / 60) * 60`,
+  bindTimestamp: (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString(),
   forUpdate: '',
   forUpdateSkipLocked: () => '',
   transactionIdColumn: null,
