@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { columnOf, hasIndexOn } from '../schema-map/catalog.js';
 import type { MapModel } from '../schema-map/map-model.js';
-import { tablesOf } from '../schema-map/schema-check.js';
+import { inspectMap, tablesOf } from '../schema-map/schema-check.js';
 import type { QualifiedName } from '../schema-map/table-name.js';
 import type { Database, Executor } from './database.js';
 import { translateDatabaseError } from './database-errors.js';
@@ -58,6 +58,9 @@ export async function migrateSchema(
       }
       const changes = await optInChanges(db, trx, model);
       for (const statement of changes) await sql.raw(statement).execute(trx);
+      const indexes = model.createIndexes ? await missingIndexes(db, trx, model) : [];
+      for (const statement of indexes) await sql.raw(statement).execute(trx);
+      changes.push(...indexes);
       const report: MigrateReport = Object.freeze({ applied: Object.freeze(applied), changes: Object.freeze(changes) });
       if (options.dryRun) throw new DryRun(report);
       return report;
@@ -109,6 +112,19 @@ async function optInChanges(db: Database, trx: Executor, model: MapModel): Promi
     }
   }
   return changes;
+}
+
+/**
+ * The non-unique indexes `schema check` asks for (keys, foreign keys, the
+ * columns a migration looks rows up by), when the map lets orgshift create
+ * them. Unique ones are never created: they would change what the
+ * application may write.
+ */
+async function missingIndexes(db: Database, trx: Executor, model: MapModel): Promise<string[]> {
+  const { problems } = await inspectMap(model, db.catalogOn(trx));
+  return problems
+    .filter((p) => p.severity === 'index' && p.fix !== undefined)
+    .map((p) => (p.fix as string).replace(/^create index /, 'create index if not exists ').replace(/;$/, ''));
 }
 
 /** Short, stable and orgshift's own: `orgshift_<hash>`, within every database's name limit. */

@@ -286,7 +286,8 @@ function comparable(m: MapSql, field: TargetField, target?: string, info?: Table
   const source = field.source;
   if (source.kind === 'column') {
     if (target === undefined || info === undefined) return 'column';
-    const type = columnOf(info, field.column)?.type;
+    const column = columnOf(info, field.column);
+    const type = column?.type;
     let value = m.col('l', source.column);
     if (type !== undefined) value = m.dialect.cast(value, type);
     const fallback = source.fallback;
@@ -294,7 +295,7 @@ function comparable(m: MapSql, field: TargetField, target?: string, info?: Table
       if (typeof fallback === 'object') return null;
       value = `coalesce(${value}, ${type ? m.dialect.cast(m.literal(fallback), type) : m.literal(fallback)})`;
     }
-    return m.dialect.distinct(target, value);
+    return m.dialect.distinct(target, value, column?.family);
   }
   if (source.kind === 'json-object') {
     if (target === undefined) return 'json';

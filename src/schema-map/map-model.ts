@@ -93,6 +93,8 @@ export interface MapModel {
   readonly membership: MembershipModel;
   readonly dependents: readonly DependentModel[];
   readonly codecs: Readonly<Record<string, CodecSpec>>;
+  /** `db migrate` may create the indexes `schema check` asks for. */
+  readonly createIndexes: boolean;
   /** Every legacy column the migration reads (key and marker included). */
   readonly legacyColumns: readonly string[];
 }
@@ -137,6 +139,7 @@ export function compileMap(map: SchemaMap): MapModel {
     membership,
     dependents: Object.freeze(dependents),
     codecs,
+    createIndexes: map.createIndexes ?? false,
     legacyColumns: Object.freeze(legacyColumnsOf(legacy, [org, user, membership], dependents)),
   });
   checkTables(model);

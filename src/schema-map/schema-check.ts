@@ -120,7 +120,10 @@ class Checker {
     ] as const) {
       if (table) this.#checkForeignKeyIndexes(path, table);
     }
-    for (const d of dependents) this.#checkForeignKeyIndexes(`${d.model.path}.table`, d.table);
+    for (const d of dependents) {
+      this.#checkForeignKeyIndexes(`${d.model.path}.table`, d.table);
+      if (d.copy) this.#checkForeignKeyIndexes(`${d.model.path}.copyTo.table`, d.copy);
+    }
     const problems = Object.freeze([...this.#problems]);
     const fatal = problems.some((p) => p.severity === 'error');
     if (fatal || !legacy || !org || !user || !membership) return { problems, resolved: null };

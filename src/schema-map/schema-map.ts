@@ -318,6 +318,10 @@ export const schemaMapSchema = z
     target: targetSchema,
     dependents: z.array(dependentSchema).max(100).readonly().optional(),
     codecs: z.record(z.string().min(1), codecSpecSchema).readonly().optional(),
+    createIndexes: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Let `db migrate` create the (non-unique) indexes `schema check` asks for on your tables.' }),
   })
   .readonly()
   .meta({

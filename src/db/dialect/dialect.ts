@@ -41,8 +41,8 @@ export interface SqlDialect {
   readonly falseLiteral: string;
   /** A JavaScript value as the driver can bind it (JSON objects as text; SQLite: booleans as 0/1, dates as ISO text). */
   bindValue(value: unknown): unknown;
-  /** NULL-safe inequality. */
-  distinct(a: string, b: string): string;
+  /** NULL-safe inequality; JSON values compare as JSON (key order ignored where the database can). */
+  distinct(a: string, b: string, family?: TypeFamily): string;
 
   // ---- JSON, for loading a whole user graph in one row
   jsonObject(entries: readonly (readonly [string, string])[]): string;

@@ -122,11 +122,12 @@ async function rollbackWithin(
   const plan = planRestore(m, ctx.codecs, key, legacy, state);
   const orgId = state.org?.[m.model.org.id.column] ?? null;
   if (dryRun) {
-    return report(key, true, [...plan.legacy.keys()], plan.discarded, await countDependents(trx, ctx, key, orgId), 0);
+    const copies = await copiesOf(trx, ctx, key, false);
+    return report(key, true, [...plan.legacy.keys()], plan.discarded, await countDependents(trx, ctx, key, orgId), copies);
   }
   await restoreLegacyRow(trx, ctx, key, plan.legacy);
   const dependentRows = await clearDependents(trx, ctx, key, orgId);
-  const copiesDeleted = await deleteCopies(trx, ctx, key);
+  const copiesDeleted = await copiesOf(trx, ctx, key, true);
   await deleteTargetRows(trx, ctx, key, orgId);
   await sql`delete from ${sql.raw(FAILURES_TABLE)} where kind = 'key' and subject = ${key}`.execute(trx);
   if (lease.lost.aborted) throw new LockLostError(lease.key, 'lease lost before the rollback committed');
@@ -241,8 +242,8 @@ async function dependents(
   return total;
 }
 
-/** Copies of the user's dependent rows, recognized by the user key they carry or their conflict columns. */
-async function deleteCopies(trx: Executor, ctx: MigrationContext, key: string): Promise<number> {
+/** Copies of the user's dependent rows, recognized by the user key they carry: deleted, or in a dry run counted. */
+async function copiesOf(trx: Executor, ctx: MigrationContext, key: string, remove: boolean): Promise<number> {
   const m = ctx.sql;
   let total = 0;
   for (const [n, d] of m.model.dependents.entries()) {

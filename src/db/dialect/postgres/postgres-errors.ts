@@ -21,7 +21,6 @@ const BY_STATE: Readonly<Record<string, DatabaseErrorKind>> = Object.freeze({
   '23514': 'check',
   '42P01': 'undefined-object',
   '42703': 'undefined-object',
-  '42883': 'undefined-object',
   '3F000': 'undefined-object',
   '42704': 'undefined-object',
 });

@@ -51,7 +51,11 @@ export const POSTGRES_SQL: SqlDialect = Object.freeze({
       : value,
   trueLiteral: 'true',
   falseLiteral: 'false',
-  distinct: (a: string, b: string) => `(${a}) is distinct from (${b})`,
+  // json has no equality operator at all; jsonb's ignores key order.
+  distinct: (a: string, b: string, family?: TypeFamily) =>
+    family === 'json' || family === 'jsonb'
+      ? `(${a})::jsonb is distinct from (${b})::jsonb`
+      : `(${a}) is distinct from (${b})`,
   jsonObject: (entries: readonly (readonly [string, string])[]) =>
     `json_build_object(${entries.map(([key, value]) => `'${key}', ${value}`).join(', ')})`,
   jsonArrayAgg: (expression: string) => `json_agg(${expression})`,
