@@ -76,7 +76,7 @@ export function register(program: Command): void {
           });
           reporter.stop();
           printReport(report, options.json ?? false);
-          return report.failed > 0 || report.interrupted ? EXIT_FINDINGS : EXIT_OK;
+          return report.failed > 0 || report.invalidKeys > 0 || report.interrupted ? EXIT_FINDINGS : EXIT_OK;
         } finally {
           reporter.stop();
           stopListening();
@@ -103,5 +103,8 @@ function printReport(report: BackfillReport, json: boolean): void {
   printLine(
     `${verb} ${report.migrated}, skipped ${report.skipped}, ${failedVerb} ${report.failed} in ${report.seconds.toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`,
   );
-  if (report.failed > 0 && !report.dryRun) note('backfill: failures are listed in migration_failures');
+  if (report.invalidKeys > 0) {
+    note(`backfill: ${report.invalidKeys} legacy row(s) or key(s) cannot migrate (a NULL or shared user key): see orgshift_migration_failures`);
+  }
+  if (report.failed > 0 && !report.dryRun) note('backfill: failures are listed in orgshift_migration_failures');
 }

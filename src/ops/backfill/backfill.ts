@@ -22,6 +22,7 @@ interface Tally {
   migrated: number;
   failed: number;
   skipped: number;
+  invalidKeys: number;
 }
 
 /** One run's settings and shared state, handed to its workers. */
@@ -81,11 +82,11 @@ async function prepareRun(
   const seconds = () => (performance.now() - started) / 1000;
   const plan = planBackfill(options, db.sql.concurrentWriters ? db.poolSize : 1);
   const filter: PendingFilter = { retryFailed: plan.retryFailed, runStart: await databaseNow(db) };
-  if (!plan.dryRun) await db.writeTransaction((trx) => recordInvalidKeys(trx, db, ctx.sql));
+  const invalidKeys = plan.dryRun ? 0 : await db.writeTransaction((trx) => recordInvalidKeys(trx, db, ctx.sql));
   const { pending, previouslyFailed } = await countClaimable(db, ctx.sql);
   const leftAlone = plan.retryFailed ? 0 : previouslyFailed;
   const total = Math.min(pending - leftAlone, plan.limit);
-  const tally: Tally = { migrated: 0, failed: 0, skipped: leftAlone };
+  const tally: Tally = { migrated: 0, failed: 0, skipped: leftAlone, invalidKeys };
   const progress = (): BackfillProgress => ({
     done: tally.migrated + tally.failed + tally.skipped - leftAlone,
     total,
@@ -141,6 +142,7 @@ function finish(run: Run): BackfillReport {
     migrated: run.tally.migrated,
     skipped: run.tally.skipped,
     failed: run.tally.failed,
+    invalidKeys: run.tally.invalidKeys,
     seconds: Math.round(run.seconds() * 1000) / 1000,
     dryRun: run.plan.dryRun,
     interrupted: run.signal?.aborted ?? false,

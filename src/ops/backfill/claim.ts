@@ -101,28 +101,32 @@ export async function countClaimable(db: Database, m: MapSql): Promise<{ pending
  * the repair queue, so they are visible (status, the dashboard, `--retry-
  * failed` after a repair) instead of pending for ever: rows whose key is
  * NULL (recorded by their primary key, when the table has a one-column
- * one) and keys shared by several rows.
+ * one) and keys shared by several rows. Returns how many subjects it recorded.
  */
-export async function recordInvalidKeys(trx: Executor, db: Database, m: MapSql): Promise<void> {
+export async function recordInvalidKeys(trx: Executor, db: Database, m: MapSql): Promise<number> {
   const now = sql.raw(db.sql.now);
   const upsert = sql.raw(
     `on conflict (kind, subject) do update set attempts = ${FAILURES_TABLE}.attempts + 1, last_at = excluded.last_at`,
   );
   const primary = m.resolved.legacy.indexes.find((i) => i.primary && i.columns.length === 1)?.columns[0];
   const keyColumn = m.resolved.legacy.columns.find((c) => c.name === m.model.legacy.key.column);
+  let recorded = 0;
   if (primary !== undefined && primary !== m.model.legacy.key.column && keyColumn?.nullable !== false) {
-    await sql`insert into ${sql.raw(FAILURES_TABLE)} (kind, subject, code, message, attempts, first_at, last_at)
+    const nulls = await sql`insert into ${sql.raw(FAILURES_TABLE)} (kind, subject, code, message, attempts, first_at, last_at)
       select 'row', ${sql.raw(m.dialect.toText(m.col('l', primary)))}, 'legacy_key_null',
         ${`the legacy row's user key (${m.model.legacy.key.column}) is NULL`}, 1, ${now}, ${now}
       from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} is null and not ${sql.raw(m.marked('l'))}
       ${upsert}`.execute(trx);
+    recorded += Number(nulls.numAffectedRows ?? 0n);
   }
   if (!m.resolved.keyUnique) {
-    await sql`insert into ${sql.raw(FAILURES_TABLE)} (kind, subject, code, message, attempts, first_at, last_at)
+    const shared = await sql`insert into ${sql.raw(FAILURES_TABLE)} (kind, subject, code, message, attempts, first_at, last_at)
       select 'key', ${sql.raw(m.dialect.toText(m.key('l')))}, 'legacy_key_duplicate',
         'several legacy rows share this user key', 1, ${now}, ${now}
       from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} is not null
       group by ${sql.raw(m.key('l'))} having count(*) > 1 and count(case when ${sql.raw(m.marked('l'))} then 1 end) = 0
       ${upsert}`.execute(trx);
+    recorded += Number(shared.numAffectedRows ?? 0n);
   }
+  return recorded;
 }

@@ -45,8 +45,13 @@ export interface BackfillReport {
    * `retryFailed`), or migrated by someone else between claim and migration.
    */
   readonly skipped: number;
-  /** Users whose migration failed in this run; each is recorded in `migration_failures`. */
+  /** Users whose migration failed in this run; each is recorded in the repair queue. */
   readonly failed: number;
+  /**
+   * Legacy rows no migration can take (a NULL key, a key shared by several
+   * rows), refused and recorded in the repair queue at the start of the run.
+   */
+  readonly invalidKeys: number;
   readonly seconds: number;
   readonly dryRun: boolean;
   /** True when the run was stopped by its signal before it ran out of work. */
