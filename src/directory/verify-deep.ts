@@ -4,7 +4,7 @@ import { isOrgshiftError } from '../errors.js';
 import { type FieldContext, fieldValue, legacySecret } from '../migration/field-values.js';
 import type { MigrationContext } from '../migration/migration-context.js';
 import { columnOf, type TableInfo } from '../schema-map/catalog.js';
-import type { DependentModel, TargetField } from '../schema-map/map-model.js';
+import { type DependentModel, fidelityComparable, type TargetField } from '../schema-map/map-model.js';
 import { sameValue } from './same-value.js';
 import type { LoadedUser } from './user-graph.js';
 import type { StructureCheck } from './verify-structure.js';
@@ -73,13 +73,14 @@ async function countStray(
   orgId: string,
 ): Promise<number> {
   const m = ctx.sql;
-  const org = (d.org as NonNullable<DependentModel['org']>).column;
+  const spec = d.org as NonNullable<DependentModel['org']>;
+  const org = sql.raw(m.col('d', spec.column));
+  // With keepAssigned, a row in another org (a team's) is where it belongs; only an unassigned one is stray.
+  const elsewhere = spec.keepAssigned ? sql`` : sql` or ${org} <> ${m.param(orgId, table, spec.column)}`;
   const result = await sql<{ n: number | string }>`
     select count(*) as n from ${sql.raw(m.table(d.table))} d
     where ${sql.raw(m.col('d', d.userKey.column))} = ${m.param(ref, table, d.userKey.column)}
-      and (${sql.raw(m.col('d', org))} is null or ${sql.raw(m.col('d', org))} <> ${m.param(orgId, table, org)})`.execute(
-    ctx.db.kysely,
-  );
+      and (${org} is null${elsewhere})`.execute(ctx.db.kysely);
   return Number(result.rows[0]?.n ?? 0);
 }
 
@@ -139,6 +140,7 @@ async function checkFidelity(ctx: MigrationContext, loaded: LoadedUser, orgId: s
   const m = ctx.sql;
   const model = m.model;
   const key = loaded.id;
+  if (!fidelityComparable(model)) return [];
   const legacy = await legacyRow(ctx, key);
   if (legacy === undefined) return [];
   const r = m.resolved;

@@ -139,16 +139,17 @@ function markerValue(m: MapSql): string {
   return marker.type === 'timestamp' ? m.dialect.now : m.dialect.trueLiteral;
 }
 
-/** Points every row of the user at the personal org. */
+/** Points every row of the user at the personal org (with keepAssigned: every row not in an org yet). */
 function repointDependent(m: MapSql, source: RawBuilder<unknown>, d: DependentModel, n: number): RawBuilder<unknown> {
   const table = m.table(d.table);
   const group = `d${n}`;
   const alias = `p${group}`;
   const orgColumn = (d.org as NonNullable<DependentModel['org']>).column;
   const record = m.dialect.payloadRecord(group, table, alias);
+  const unassigned = d.org?.keepAssigned ? ` and ${m.col('d', orgColumn)} is null` : '';
   return sql`update ${sql.raw(table)} as d set ${sql.raw(`${m.q(orgColumn)} = ${m.dialect.payloadValue(group, alias, orgColumn)}`)}
     from ${source} ${sql.raw(record)}
-    where ${sql.raw(m.col('d', d.userKey.column))} = ${sql.raw(m.dialect.payloadValue(group, alias, d.userKey.column))}`;
+    where ${sql.raw(m.col('d', d.userKey.column))} = ${sql.raw(m.dialect.payloadValue(group, alias, d.userKey.column))}${sql.raw(unassigned)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { MapSql } from '../db/map-sql.js';
 import type { ViolationCode } from '../directory/violations.js';
 import { columnOf, type TableInfo } from '../schema-map/catalog.js';
-import type { DependentModel, TargetField } from '../schema-map/map-model.js';
+import { type DependentModel, fidelityComparable, type TargetField } from '../schema-map/map-model.js';
 import { labelOf } from '../schema-map/table-name.js';
 
 /**
@@ -47,13 +47,22 @@ export function auditChecks(m: MapSql): readonly AuditCheck[] {
     ...structuralChecks(m),
     ...legacyNotMarked(m),
     ...m.model.dependents.flatMap((d, n) => dependentChecks(m, d, n)),
-    legacyPass(m),
+    ...legacyPass(m),
   ]);
 }
 
 /** Fields the legacy pass cannot compare in SQL. */
 export function notChecked(m: MapSql): readonly NotChecked[] {
   const model = m.model;
+  if (!fidelityComparable(model)) {
+    return [
+      {
+        code: 'field_mismatch',
+        reason:
+          'in place with a derived marker, users orgshift migrated and users the application created look the same: fields are not compared (the structure is)',
+      },
+    ];
+  }
   const fields = [...model.org.fields, ...model.user.fields, ...model.membership.fields];
   const out: NotChecked[] = [];
   if (fields.some((f) => f.source.kind === 'secret')) {
@@ -232,8 +241,11 @@ function dependentChecks(m: MapSql, d: DependentModel, n: number): AuditCheck[] 
     const userKey = m.col('d', d.userKey.column);
     // The personal org's id is the user key: a row-local comparison filters the whole table first, and
     // only its (normally empty) result meets the legacy table.
-    const sql =
-      byKey && model.org.id.generate === 'user-key'
+    const sql = d.org.keepAssigned
+      ? `select distinct ${userKey} as user_id from ${table} d
+          where ${org} is null
+            and exists (select 1 from ${m.legacy} l where ${m.col('l', d.userKey.references)} = ${userKey} and ${m.marked('l')})`
+      : byKey && model.org.id.generate === 'user-key'
         ? `select distinct ${userKey} as user_id from ${table} d
             where (${org} is null or ${m.asText(org)} <> ${m.asText(userKey)})
               and exists (select 1 from ${m.legacy} l where ${m.key('l')} = ${userKey} and ${m.marked('l')})`
@@ -313,7 +325,7 @@ function comparable(m: MapSql, field: TargetField, target?: string, info?: Table
  * flag computed once per row; only rows with a flag set (normally none) come
  * out. Fidelity is checked where the legacy row says "migrated".
  */
-function legacyPass(m: MapSql): AuditCheck {
+function legacyPass(m: MapSql): AuditCheck[] {
   const model = m.model;
   const inPlace = model.shape === 'in-place';
   const u = inPlace ? 'l' : 'u';
@@ -338,7 +350,7 @@ function legacyPass(m: MapSql): AuditCheck {
     }
   };
   if (!inPlace) fieldFlags(model.user.fields, 'u', m.resolved.user, true);
-  fieldFlags(model.org.fields, 'o', m.resolved.org, false);
+  if (fidelityComparable(model)) fieldFlags(model.org.fields, 'o', m.resolved.org, false);
   const codes: ViolationCode[] = inPlace ? [] : ['user_missing'];
   const columns: string[] = inPlace ? [] : [`${userId} is null as user_missing`];
   const any: string[] = inPlace ? [] : [`${userId} is null`];
@@ -352,15 +364,16 @@ function legacyPass(m: MapSql): AuditCheck {
     ? `left join ${m.org} o on ${personalOrgOf(m, 'o', userId)}`
     : `left join ${m.user} u on ${userId} = ${m.keyAs(m.key('l'), m.resolved.user, model.user.id)}
       left join ${m.org} o on ${personalOrgOf(m, 'o', userId)}`;
-  return {
-    codes,
-    weight: 8,
-    sql:
-      codes.length === 0
-        ? `select ${m.key('l')} as user_id from ${m.legacy} l where 1 = 0`
-        : `select ${m.key('l')} as user_id, ${columns.join(', ')}
+  // In place with nothing comparable (a derived marker), there is nothing for this pass to find.
+  if (codes.length === 0) return [];
+  return [
+    {
+      codes,
+      weight: 8,
+      sql: `select ${m.key('l')} as user_id, ${columns.join(', ')}
       from ${m.legacy} l
       ${joins}
       where ${m.marked('l')} and (${any.join(' or ')})`,
-  };
+    },
+  ];
 }

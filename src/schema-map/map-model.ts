@@ -76,7 +76,7 @@ export interface DependentModel {
   readonly table: QualifiedName;
   /** The column holding the user, and the legacy column whose value it holds. */
   readonly userKey: { readonly column: string; readonly references: string };
-  readonly org: { readonly column: string; readonly add: boolean } | null;
+  readonly org: { readonly column: string; readonly add: boolean; readonly keepAssigned: boolean } | null;
   readonly copyTo: {
     readonly table: QualifiedName;
     readonly columns: readonly TargetField[];
@@ -321,7 +321,13 @@ function compileDependent(
   return Object.freeze({
     table: qualifiedName(spec.table),
     userKey: Object.freeze({ column: spec.userKey.column, references: spec.userKey.references ?? keyColumn }),
-    org: spec.org ? Object.freeze({ column: spec.org.column, add: spec.org.add ?? false }) : null,
+    org: spec.org
+      ? Object.freeze({
+          column: spec.org.column,
+          add: spec.org.add ?? false,
+          keepAssigned: spec.org.keepAssigned ?? false,
+        })
+      : null,
     copyTo,
     path,
   });
@@ -374,6 +380,16 @@ function checkTables(model: MapModel): void {
     const clash = named.find(([, t]) => sameTable(t, table, null));
     if (clash) throw new MapRuleError(path, `is the same table as ${clash[0]}; a dependent must be another table`);
   }
+}
+
+/**
+ * In place with a derived marker, a user with an org may have been migrated
+ * by orgshift or created by the application in the new shape: nothing tells
+ * them apart, so the org and membership fields are not compared with a
+ * legacy source (the structure still is, on every read).
+ */
+export function fidelityComparable(model: MapModel): boolean {
+  return !(model.shape === 'in-place' && model.legacy.marker.type === 'derived');
 }
 
 /** Convenience for code that needs every value a field may write when its source is NULL. */

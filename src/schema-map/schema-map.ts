@@ -252,6 +252,13 @@ const dependentSchema = z
       .strictObject({
         column: identifierSchema,
         add: z.boolean().optional().meta({ description: 'Let `db migrate` add this column (and its index).' }),
+        keepAssigned: z
+          .boolean()
+          .optional()
+          .meta({
+            description:
+              'Only rows whose org column is NULL move to the personal org; rows already in an org stay there.',
+          }),
       })
       .readonly()
       .optional()
@@ -321,7 +328,9 @@ export const schemaMapSchema = z
     createIndexes: z
       .boolean()
       .optional()
-      .meta({ description: 'Let `db migrate` create the (non-unique) indexes `schema check` asks for on your tables.' }),
+      .meta({
+        description: 'Let `db migrate` create the (non-unique) indexes `schema check` asks for on your tables.',
+      }),
   })
   .readonly()
   .meta({

@@ -104,7 +104,9 @@ function printReport(report: BackfillReport, json: boolean): void {
     `${verb} ${report.migrated}, skipped ${report.skipped}, ${failedVerb} ${report.failed} in ${report.seconds.toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`,
   );
   if (report.invalidKeys > 0) {
-    note(`backfill: ${report.invalidKeys} legacy row(s) or key(s) cannot migrate (a NULL or shared user key): see orgshift_migration_failures`);
+    note(
+      `backfill: ${report.invalidKeys} legacy row(s) or key(s) cannot migrate (a NULL or shared user key): see orgshift_migration_failures`,
+    );
   }
   if (report.failed > 0 && !report.dryRun) note('backfill: failures are listed in orgshift_migration_failures');
 }

@@ -112,7 +112,8 @@ export async function recordInvalidKeys(trx: Executor, db: Database, m: MapSql):
   const keyColumn = m.resolved.legacy.columns.find((c) => c.name === m.model.legacy.key.column);
   let recorded = 0;
   if (primary !== undefined && primary !== m.model.legacy.key.column && keyColumn?.nullable !== false) {
-    const nulls = await sql`insert into ${sql.raw(FAILURES_TABLE)} (kind, subject, code, message, attempts, first_at, last_at)
+    const nulls =
+      await sql`insert into ${sql.raw(FAILURES_TABLE)} (kind, subject, code, message, attempts, first_at, last_at)
       select 'row', ${sql.raw(m.dialect.toText(m.col('l', primary)))}, 'legacy_key_null',
         ${`the legacy row's user key (${m.model.legacy.key.column}) is NULL`}, 1, ${now}, ${now}
       from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} is null and not ${sql.raw(m.marked('l'))}
@@ -120,7 +121,8 @@ export async function recordInvalidKeys(trx: Executor, db: Database, m: MapSql):
     recorded += Number(nulls.numAffectedRows ?? 0n);
   }
   if (!m.resolved.keyUnique) {
-    const shared = await sql`insert into ${sql.raw(FAILURES_TABLE)} (kind, subject, code, message, attempts, first_at, last_at)
+    const shared =
+      await sql`insert into ${sql.raw(FAILURES_TABLE)} (kind, subject, code, message, attempts, first_at, last_at)
       select 'key', ${sql.raw(m.dialect.toText(m.key('l')))}, 'legacy_key_duplicate',
         'several legacy rows share this user key', 1, ${now}, ${now}
       from ${sql.raw(m.legacy)} l where ${sql.raw(m.key('l'))} is not null

@@ -57,13 +57,15 @@ export function planRestore(
   const jsons = new Map<string, Record<string, unknown>>();
   const claimed = new Set<string>();
   const lost: { field: TargetField; target: Target }[] = [];
-  const restoreInPlace = model.shape === 'moved';
+  // In place, the legacy row stayed live (the application kept writing it): only what the migration
+  // moved out of it, its secrets, goes back; the other fields were copies and the row has the originals.
+  const restorable = (field: TargetField) => model.shape === 'moved' || field.source.kind === 'secret';
   for (const target of order) {
     if (target.row === null) continue;
     for (const field of target.fields) {
       const value = plain(target.row[field.column]);
-      if (!restoreInPlace || !restoreField(field, value, { key, codecs, legacy, restored, jsons, claimed }))
-        lost.push({ field, target });
+      const state = { key, codecs, legacy, restored, jsons, claimed };
+      if (!restorable(field) || !restoreField(field, value, state)) lost.push({ field, target });
     }
   }
   for (const [column, object] of jsons) restored.set(column, object);

@@ -123,7 +123,14 @@ async function rollbackWithin(
   const orgId = state.org?.[m.model.org.id.column] ?? null;
   if (dryRun) {
     const copies = await copiesOf(trx, ctx, key, false);
-    return report(key, true, [...plan.legacy.keys()], plan.discarded, await countDependents(trx, ctx, key, orgId), copies);
+    return report(
+      key,
+      true,
+      [...plan.legacy.keys()],
+      plan.discarded,
+      await countDependents(trx, ctx, key, orgId),
+      copies,
+    );
   }
   await restoreLegacyRow(trx, ctx, key, plan.legacy);
   const dependentRows = await clearDependents(trx, ctx, key, orgId);
