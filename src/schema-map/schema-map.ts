@@ -252,13 +252,10 @@ const dependentSchema = z
       .strictObject({
         column: identifierSchema,
         add: z.boolean().optional().meta({ description: 'Let `db migrate` add this column (and its index).' }),
-        keepAssigned: z
-          .boolean()
-          .optional()
-          .meta({
-            description:
-              'Only rows whose org column is NULL move to the personal org; rows already in an org stay there.',
-          }),
+        keepAssigned: z.boolean().optional().meta({
+          description:
+            'Only rows whose org column is NULL move to the personal org; rows already in an org stay there.',
+        }),
       })
       .readonly()
       .optional()
@@ -325,12 +322,9 @@ export const schemaMapSchema = z
     target: targetSchema,
     dependents: z.array(dependentSchema).max(100).readonly().optional(),
     codecs: z.record(z.string().min(1), codecSpecSchema).readonly().optional(),
-    createIndexes: z
-      .boolean()
-      .optional()
-      .meta({
-        description: 'Let `db migrate` create the (non-unique) indexes `schema check` asks for on your tables.',
-      }),
+    createIndexes: z.boolean().optional().meta({
+      description: 'Let `db migrate` create the (non-unique) indexes `schema check` asks for on your tables.',
+    }),
   })
   .readonly()
   .meta({

@@ -258,11 +258,15 @@ async function copiesOf(trx: Executor, ctx: MigrationContext, key: string, remov
     if (!d.copyTo || !copy) continue;
     const carrier = d.copyTo.columns.find((c) => c.source.kind === 'user-key');
     if (carrier === undefined) continue;
-    const result =
-      await sql`delete from ${sql.raw(m.table(d.copyTo.table))} where ${sql.raw(m.q(carrier.column))} = ${m.param(key, copy, carrier.column)}`.execute(
-        trx,
-      );
-    total += Number(result.numAffectedRows ?? 0n);
+    const table = sql.raw(m.table(d.copyTo.table));
+    const where = sql`${sql.raw(m.q(carrier.column))} = ${m.param(key, copy, carrier.column)}`;
+    if (remove) {
+      const result = await sql`delete from ${table} where ${where}`.execute(trx);
+      total += Number(result.numAffectedRows ?? 0n);
+    } else {
+      const result = await sql<{ n: number | string }>`select count(*) as n from ${table} where ${where}`.execute(trx);
+      total += Number(result.rows[0]?.n ?? 0);
+    }
   }
   return total;
 }
