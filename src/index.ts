@@ -64,3 +64,23 @@ export { type RollbackReport, rollbackUser } from './ops/rollback.js';
 export type { SeedOptions, SeedReport } from './ops/seed.js';
 export type { StatusReport } from './ops/status.js';
 export { type Health, type OpenOptions, type Orgshift, open } from './orgshift.js';
+export type { DispatchStats } from './outbox/dispatcher.js';
+export type { EventHandler, HandlerContext } from './outbox/handler-destination.js';
+export type { DrainUntil, Outbox, OutboxStatus, RetryOptions } from './outbox/outbox.js';
+export type { OutboxConfig } from './outbox/outbox-config.js';
+export {
+  type OrgshiftEvent,
+  OUTBOX_EVENT_TYPES,
+  type OutboxEventType,
+  type UserEventData,
+} from './outbox/outbox-event.js';
+export type { OutboxObserver } from './outbox/outbox-observer.js';
+export type { OutboxCounts } from './outbox/outbox-store.js';
+export { WebhookEndpoint } from './outbox/webhook-endpoint.js';
+export {
+  DEFAULT_SIGNATURE_TOLERANCE_SECONDS,
+  EVENT_ID_HEADER,
+  SIGNATURE_HEADER,
+  signWebhook,
+  verifyWebhookSignature,
+} from './outbox/webhook-signature.js';

@@ -18,6 +18,10 @@ import { type BackfillOptions, type BackfillReport, backfill } from './ops/backf
 import { type RollbackReport, rollbackUser } from './ops/rollback.js';
 import { type SeedOptions, type SeedReport, seed } from './ops/seed.js';
 import { type StatusReport, status } from './ops/status.js';
+import type { EventHandler } from './outbox/handler-destination.js';
+import { Outbox } from './outbox/outbox.js';
+import type { OutboxEventType } from './outbox/outbox-event.js';
+import type { OutboxObserver } from './outbox/outbox-observer.js';
 
 export interface OpenOptions {
   /** Apply schema migrations before returning (the CLI's `serve` and `npm start` do). */
@@ -29,6 +33,8 @@ export interface OpenOptions {
   readonly locks?: LockManager;
   /** Pool-level database errors (a killed idle connection), which must not crash the process. */
   readonly onDatabaseError?: (error: Error) => void;
+  /** Metrics and logs of the outbox dispatcher (see `createMetrics().outboxObserver`). */
+  readonly outboxObserver?: OutboxObserver;
 }
 
 export interface Health {
@@ -43,6 +49,13 @@ export interface Orgshift {
   readonly locks: LockManager;
   readonly users: UserDirectory;
   readonly migration: MigrationContext;
+  /** After-commit events: the dispatcher, counts and redrive. */
+  readonly outbox: Outbox;
+  /**
+   * Runs `handler` after every committed change of `type`, at least once,
+   * with the event id as idempotency key; starts this process's dispatcher.
+   */
+  on(type: OutboxEventType, handler: EventHandler): void;
   getUser(id: string): Promise<UserView>;
   verifyUser(id: string): Promise<VerifyReport>;
   createUser(input: NewUser): Promise<UserView>;
@@ -85,12 +98,15 @@ export async function open(config: OrgshiftConfig = loadConfig(), options: OpenO
     loadStrategy: options.loadStrategy,
     observer: options.observer,
   });
+  const outbox = new Outbox(db, config.outbox, options.outboxObserver);
   return {
     config,
     db,
     locks: locks,
     users,
     migration,
+    outbox,
+    on: (type, handler) => outbox.on(type, handler),
     getUser: (id) => users.getUser(id),
     verifyUser: (id) => users.verifyUser(id),
     createUser: (input) => users.createUser(input),
@@ -103,6 +119,8 @@ export async function open(config: OrgshiftConfig = loadConfig(), options: OpenO
     rollbackUser: (id) =>
       rollbackUser(db, migration, { locks, ttlMs: config.lockTtlMs, waitMs: config.lockWaitMs }, id),
     async close() {
+      // First: deliveries in flight finish and their outcomes are written while the database is still open.
+      await outbox.close().catch(() => undefined);
       if (ownsLocks) await locks.close().catch(() => undefined);
       await db.close();
     },

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { register as registerAudit } from './commands/audit.js';
 import { register as registerBackfill } from './commands/backfill.js';
 import { register as registerDb } from './commands/db.js';
+import { register as registerOutbox } from './commands/outbox.js';
 import { register as registerRollback } from './commands/rollback.js';
 import { register as registerSeed } from './commands/seed.js';
 import { register as registerServe } from './commands/serve.js';
@@ -24,6 +25,7 @@ for (const register of [
   registerBackfill,
   registerAudit,
   registerRollback,
+  registerOutbox,
 ])
   register(program);
 

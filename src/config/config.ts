@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { DEFAULT_LEGACY_SCHEMA, type LegacySchema, SQL_IDENTIFIER } from '../db/legacy-schema.js';
 import { ConfigError } from '../errors.js';
 import type { LockConfig } from '../lock/lock-manager.js';
+import { OUTBOX_DEFAULTS, type OutboxConfig } from '../outbox/outbox-config.js';
+import { parseWebhookUrls } from '../outbox/webhook-endpoint.js';
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -30,6 +32,8 @@ export interface OrgshiftConfig {
   };
   readonly keys: KeyConfig;
   readonly legacy: LegacySchema;
+  /** Webhooks and the dispatcher of after-commit events. */
+  readonly outbox: OutboxConfig;
 }
 
 /** Public demo keys: anyone can read them here, so they are refused on PostgreSQL. */
@@ -68,6 +72,15 @@ const envSchema = z.object({
   ORGSHIFT_LEGACY_KEY: base64Key.optional(),
   ORGSHIFT_SECRET_KEY: base64Key.optional(),
   ORGSHIFT_CONFIG: z.string().optional(),
+  ORGSHIFT_WEBHOOK_URL: z.string().optional(),
+  ORGSHIFT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  ORGSHIFT_WEBHOOK_TIMEOUT_MS: positiveInt(600_000).default(OUTBOX_DEFAULTS.timeoutMs),
+  ORGSHIFT_OUTBOX_MAX_AGE_MS: positiveInt(30 * 24 * 3_600_000).default(OUTBOX_DEFAULTS.maxAgeMs),
+  ORGSHIFT_OUTBOX_RETRY_BASE_MS: positiveInt(24 * 3_600_000).default(OUTBOX_DEFAULTS.retryBaseMs),
+  ORGSHIFT_OUTBOX_RETRY_MAX_MS: positiveInt(24 * 3_600_000).default(OUTBOX_DEFAULTS.retryMaxMs),
+  ORGSHIFT_OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(OUTBOX_DEFAULTS.pollMs),
+  ORGSHIFT_OUTBOX_CONCURRENCY: positiveInt(1_000).default(OUTBOX_DEFAULTS.concurrency),
+  ORGSHIFT_OUTBOX_DISPATCH: z.enum(['on', 'off'], 'must be on or off').default('on'),
 });
 
 const identifier = z.string().regex(SQL_IDENTIFIER, 'must be a lower-case SQL identifier');
@@ -171,6 +184,28 @@ function keysFrom(env: z.infer<typeof envSchema>, database: DatabaseConfig): Key
   };
 }
 
+function outboxFrom(env: z.infer<typeof envSchema>): OutboxConfig {
+  const webhooks = parseWebhookUrls(env.ORGSHIFT_WEBHOOK_URL);
+  if (typeof webhooks === 'string') throw new ConfigError('ORGSHIFT_WEBHOOK_URL', webhooks);
+  if (webhooks.length > 0 && env.ORGSHIFT_WEBHOOK_SECRET === undefined) {
+    throw new ConfigError('ORGSHIFT_WEBHOOK_SECRET', 'is required when ORGSHIFT_WEBHOOK_URL is set');
+  }
+  if (env.ORGSHIFT_OUTBOX_RETRY_MAX_MS < env.ORGSHIFT_OUTBOX_RETRY_BASE_MS) {
+    throw new ConfigError('ORGSHIFT_OUTBOX_RETRY_MAX_MS', 'must not be less than ORGSHIFT_OUTBOX_RETRY_BASE_MS');
+  }
+  return Object.freeze({
+    webhooks: Object.freeze([...webhooks]),
+    webhookSecret: env.ORGSHIFT_WEBHOOK_SECRET,
+    timeoutMs: env.ORGSHIFT_WEBHOOK_TIMEOUT_MS,
+    maxAgeMs: env.ORGSHIFT_OUTBOX_MAX_AGE_MS,
+    retryBaseMs: env.ORGSHIFT_OUTBOX_RETRY_BASE_MS,
+    retryMaxMs: env.ORGSHIFT_OUTBOX_RETRY_MAX_MS,
+    pollMs: env.ORGSHIFT_OUTBOX_POLL_MS,
+    concurrency: env.ORGSHIFT_OUTBOX_CONCURRENCY,
+    dispatch: env.ORGSHIFT_OUTBOX_DISPATCH === 'on',
+  });
+}
+
 /**
  * Reads the configuration from the environment, then the optional config file.
  * Throws `ConfigError` naming the first bad key; never echoes a value, since
@@ -205,5 +240,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrgshiftConfig
     }),
     keys: keysFrom(e, database),
     legacy: legacySchemaFrom(file),
+    outbox: outboxFrom(e),
   });
 }

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
+import { outboxMigration } from '../outbox/outbox-schema.js';
 import type { Database } from './database.js';
 import { ensureLegacyTables } from './legacy-tables.js';
 import { organizationsMigration } from './migrations/001-organizations.js';
@@ -9,7 +10,7 @@ export interface MigrateReport {
 }
 
 function migrationsFor(db: Database): Record<string, Migration> {
-  return { '001_organizations': organizationsMigration(db.dialect) };
+  return { '001_organizations': organizationsMigration(db.dialect), '002_outbox': outboxMigration(db.dialect) };
 }
 
 /** Creates or upgrades the schema. Idempotent, and safe to run from several processes at once. */

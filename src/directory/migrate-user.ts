@@ -6,6 +6,9 @@ import { withWriteTransaction } from '../db/transaction.js';
 import { OrgshiftError } from '../errors.js';
 import { LockLostError } from '../lock/errors.js';
 import type { Lease } from '../lock/lock-manager.js';
+import { appendEvents } from '../outbox/append-events.js';
+import { nudgeOutbox } from '../outbox/outbox-nudge.js';
+import { migratedEvents } from '../outbox/user-events.js';
 import { decodeLegacyRow, type LegacyRow, legacyRowColumns } from './legacy-row.js';
 import type { MigrationContext } from './migration-context.js';
 import { planMigration, type RefusedUser } from './migration-plan.js';
@@ -41,7 +44,9 @@ export async function migrateUser(
   lease?: Lease,
 ): Promise<MigrateOutcome> {
   try {
-    return await withWriteTransaction(db, (trx) => migrateUserWithin(trx, ctx, userId, lease));
+    const outcome = await withWriteTransaction(db, (trx) => migrateUserWithin(trx, ctx, userId, lease));
+    if (outcome === 'migrated') nudgeOutbox(db);
+    return outcome;
   } catch (error) {
     if (isUniqueViolation(error) || error instanceof FenceViolationError) return 'conflict';
     throw translateDatabaseError(error);
@@ -81,6 +86,8 @@ export async function migrateLockedRows(
   const plan = planMigration(ctx, rows);
   const marked = await writeMigration(trx, ctx, plan.users);
   if (marked !== plan.users.length) throw new FenceViolationError(plan.users.length, marked);
+  // In this transaction: the events exist exactly when the migration commits.
+  await appendEvents(trx, ctx.dialect, migratedEvents(plan.users));
   // Last chance before commit: a lease that expired or lost its backend means
   // someone else may be migrating; the database fence would stop a duplicate,
   // but side effects under a lost lease are exactly what the lock is for.

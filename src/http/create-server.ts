@@ -38,6 +38,7 @@ export interface ServerOptions {
  */
 export async function createServer(orgshift: Orgshift, options: ServerOptions = {}): Promise<FastifyInstance> {
   const metrics = options.metrics ?? createMetrics();
+  metrics.watchOutbox(() => orgshift.outbox.counts());
   const app = Fastify({
     loggerInstance: options.logger ?? createLogger(),
     logController: new AccessLog(),

@@ -73,12 +73,23 @@ export const verifyReportSchema = {
 export const statusSchema = {
   type: 'object',
   description: 'as `orgshift status --json`',
-  required: ['legacyTotal', 'migrated', 'pending', 'failed', 'lock'],
+  required: ['legacyTotal', 'migrated', 'pending', 'failed', 'outbox', 'lock'],
   properties: {
     legacyTotal: { type: 'integer' },
     migrated: { type: 'integer' },
     pending: { type: 'integer' },
     failed: { type: 'integer' },
+    outbox: {
+      type: 'object',
+      description: 'after-commit events: not yet delivered, of which retrying; dead (redrive with outbox retry --dead)',
+      required: ['pending', 'retrying', 'dead', 'oldestPendingSeconds'],
+      properties: {
+        pending: { type: 'integer' },
+        retrying: { type: 'integer' },
+        dead: { type: 'integer' },
+        oldestPendingSeconds: { type: ['integer', 'null'] },
+      },
+    },
     lock: {
       type: 'object',
       required: ['kind', 'healthy'],

@@ -8,6 +8,7 @@ import type { LegacyRow } from '../directory/legacy-row.js';
 import { type MigrationResult, migrateLockedRows } from '../directory/migrate-user.js';
 import type { MigrationContext } from '../directory/migration-context.js';
 import { isOrgshiftError } from '../errors.js';
+import { nudgeOutbox } from '../outbox/outbox-nudge.js';
 import type { ClaimedBatch } from './backfill-claim.js';
 import { commitOutcome } from './commit-outcome.js';
 import { preparedStatementKysely } from './prepared-kysely.js';
@@ -72,7 +73,12 @@ export async function migrateBatch(
   claim: Claim,
   signal: AbortSignal,
 ): Promise<BatchResult> {
-  const batch = { db, ctx, transact, claim, signal };
+  const result = await runBatchOrRedo({ db, ctx, transact, claim, signal });
+  if (result.migrated > 0) nudgeOutbox(db);
+  return result;
+}
+
+async function runBatchOrRedo(batch: Batch): Promise<BatchResult> {
   try {
     return await runBatch(batch, false);
   } catch (error) {

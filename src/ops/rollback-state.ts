@@ -12,7 +12,7 @@ export interface RollbackState {
     readonly preferences: unknown;
   } | null;
   /** The org whose id is the user's, whatever its kind. */
-  readonly personalOrg: { readonly kind: string; readonly settings: unknown } | null;
+  readonly personalOrg: { readonly kind: string; readonly name: string; readonly settings: unknown } | null;
   /** The user's own membership in that org. */
   readonly membership: { readonly apiKeyEnc: string | null } | null;
   /** Memberships of the user in other orgs. */
@@ -42,8 +42,8 @@ export async function loadRollbackState(
     where ${sql.raw(ident(c.id))} = ${userId} ${forUpdate}`.execute(trx);
   const user = await sql<{ email: string; display_name: string | null; preferences: unknown }>`
     select email, display_name, preferences from users where id = ${userId} ${forUpdate}`.execute(trx);
-  const org = await sql<{ kind: string; settings: unknown }>`
-    select kind, settings from orgs where id = ${userId} ${forUpdate}`.execute(trx);
+  const org = await sql<{ kind: string; name: string; settings: unknown }>`
+    select kind, name, settings from orgs where id = ${userId} ${forUpdate}`.execute(trx);
   const members = await sql<{ org_id: string; user_id: string; api_key_enc: string | null }>`
     select org_id, user_id, api_key_enc from org_members
     where user_id = ${userId} or org_id = ${userId}`.execute(trx);
@@ -57,7 +57,7 @@ export async function loadRollbackState(
       userRow === undefined
         ? null
         : { email: userRow.email, displayName: userRow.display_name, preferences: userRow.preferences },
-    personalOrg: orgRow === undefined ? null : { kind: orgRow.kind, settings: orgRow.settings },
+    personalOrg: orgRow === undefined ? null : { kind: orgRow.kind, name: orgRow.name, settings: orgRow.settings },
     membership: own === undefined ? null : { apiKeyEnc: own.api_key_enc },
     otherOrgs: members.rows.filter((m) => String(m.user_id) === userId && String(m.org_id) !== userId).length,
     otherMembers: members.rows.filter((m) => String(m.org_id) === userId && String(m.user_id) !== userId).length,

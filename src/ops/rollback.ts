@@ -12,6 +12,9 @@ import { parseUserId } from '../directory/user-id.js';
 import { RollbackRefusedError, UserNotFoundError } from '../errors.js';
 import { LockLostError } from '../lock/errors.js';
 import type { Lease, LockManager } from '../lock/lock-manager.js';
+import { appendEvents } from '../outbox/append-events.js';
+import { nudgeOutbox } from '../outbox/outbox-nudge.js';
+import { rolledBackEvent } from '../outbox/user-events.js';
 import { loadRollbackState, type RollbackState } from './rollback-state.js';
 
 export interface RollbackReport {
@@ -53,7 +56,9 @@ export async function rollbackUser(
     waitMs: locking.waitMs,
   });
   try {
-    return await withWriteTransaction(db, (trx) => rollbackWithin(trx, ctx, userId, lease));
+    const report = await withWriteTransaction(db, (trx) => rollbackWithin(trx, ctx, userId, lease));
+    nudgeOutbox(db);
+    return report;
   } catch (error) {
     throw translateDatabaseError(error);
   } finally {
@@ -91,8 +96,21 @@ async function rollbackWithin(
   await sql`delete from users where id = ${userId}`.execute(trx);
   await sql`delete from orgs where id = ${userId}`.execute(trx);
   await sql`delete from migration_failures where user_id = ${userId}`.execute(trx);
+  await appendEvents(trx, ctx.dialect, [rolledBackEvent(rolledBackData(userId, state))]);
   if (lease.lost.aborted) throw new LockLostError(lease.key, 'lease lost before the rollback committed');
   return Object.freeze({ id: userId, dependentRows });
+}
+
+/** The user as it was before the rollback; refuseUnlessRollbackable has checked that user and org exist. */
+function rolledBackData(userId: string, state: RollbackState) {
+  const user = state.user;
+  return {
+    userId,
+    orgId: userId,
+    email: user?.email ?? '',
+    displayName: user?.displayName ?? null,
+    orgName: state.personalOrg?.name ?? '',
+  };
 }
 
 function refuseUnlessRollbackable(userId: string, state: RollbackState): void {

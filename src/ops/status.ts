@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { type Database, ident } from '../db/database.js';
+import { type OutboxCounts, OutboxStore } from '../outbox/outbox-store.js';
 
 export interface StatusReport {
   readonly legacyTotal: number;
@@ -7,6 +8,8 @@ export interface StatusReport {
   readonly pending: number;
   /** Users with an open entry in `migration_failures`. */
   readonly failed: number;
+  /** After-commit events not yet delivered, and dead ones. */
+  readonly outbox: OutboxCounts;
 }
 
 /** Counts for `orgshift status`; one scan of the legacy table plus one count of failures. */
@@ -24,5 +27,6 @@ export async function status(db: Database): Promise<StatusReport> {
     migrated,
     pending: legacyTotal - migrated,
     failed: Number(failures.rows[0]?.failed ?? 0),
+    outbox: await new OutboxStore(db).counts(),
   };
 }

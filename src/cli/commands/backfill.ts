@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { BACKFILL_DEFAULTS, type BackfillOptions, type BackfillReport } from '../../ops/backfill-options.js';
 import { createProgressReporter } from '../../ops/progress-reporter.js';
+import type { Orgshift } from '../../orgshift.js';
+import type { DispatchStats } from '../../outbox/dispatcher.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
 import { type CommandOptions, positiveInt, withOrgshift } from '../run-command.js';
 
@@ -18,6 +20,11 @@ moment, a rerun finishes the job (state is in the database). Users already recor
 
 SQLite serializes writers: one process is enough there, and --concurrency is
 forced to 1.
+
+With ORGSHIFT_WEBHOOK_URL set, the run also delivers the user.migrated events
+it writes, and at the end keeps going until none is due; events waiting for
+a retry are left to serve or "orgshift outbox run" (ORGSHIFT_OUTBOX_DISPATCH=off:
+deliver nothing here).
 
 Exit status: 0 when every attempted user migrated, 1 when any failed (see
 "orgshift status") or the run was interrupted, 2 on bad options.`;
@@ -59,6 +66,7 @@ export function register(program: Command): void {
           interrupt.abort();
         };
         process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+        const dispatching = orgshift.config.outbox.dispatch && orgshift.outbox.start();
         try {
           const report = await orgshift.backfill({
             concurrency: options.concurrency,
@@ -73,7 +81,8 @@ export function register(program: Command): void {
             signal: interrupt.signal,
           });
           reporter.stop();
-          printReport(report, options.json ?? false);
+          const outbox = dispatching ? await finishDeliveries(orgshift, interrupt.signal) : undefined;
+          printReport(report, outbox, options.json ?? false);
           return report.failed > 0 || report.interrupted ? EXIT_FINDINGS : EXIT_OK;
         } finally {
           reporter.stop();
@@ -83,7 +92,14 @@ export function register(program: Command): void {
     );
 }
 
-function printReport(report: BackfillReport, json: boolean): void {
+/** Delivers what is due now (unless interrupted), then stops the dispatcher so its outcomes are written. */
+async function finishDeliveries(orgshift: Orgshift, signal: AbortSignal): Promise<DispatchStats> {
+  if (!signal.aborted) await orgshift.outbox.drain('due', signal);
+  await orgshift.outbox.stop();
+  return orgshift.outbox.stats;
+}
+
+function printReport(report: BackfillReport, outbox: DispatchStats | undefined, json: boolean): void {
   if (json) {
     const { migrated, skipped, failed, seconds } = report;
     printJson({
@@ -93,6 +109,7 @@ function printReport(report: BackfillReport, json: boolean): void {
       seconds,
       ...(report.dryRun ? { dryRun: true } : {}),
       ...(report.interrupted ? { interrupted: true } : {}),
+      ...(outbox === undefined ? {} : { outbox }),
     });
     return;
   }
@@ -102,4 +119,7 @@ function printReport(report: BackfillReport, json: boolean): void {
     `${verb} ${report.migrated}, skipped ${report.skipped}, ${failedVerb} ${report.failed} in ${report.seconds.toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`,
   );
   if (report.failed > 0 && !report.dryRun) note('backfill: failures are listed in migration_failures');
+  if (outbox !== undefined) {
+    printLine(`outbox: delivered ${outbox.delivered}, retried ${outbox.retried}, dead ${outbox.dead}`);
+  }
 }

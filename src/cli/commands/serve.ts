@@ -10,6 +10,7 @@ import { createMetrics } from '../../http/metrics.js';
 import { type ServeSettings, serveSettingsFromEnv } from '../../http/serve-settings.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, shutdown } from '../../http/shutdown.js';
 import { type Orgshift, open } from '../../orgshift.js';
+import { fanOut, type OutboxObserver } from '../../outbox/outbox-observer.js';
 import { EXIT_USAGE, note, printLine, reportError } from '../output.js';
 import { configOrExit } from '../run-command.js';
 
@@ -75,6 +76,7 @@ async function serve(options: ServeOptions): Promise<void> {
     orgshift = await open(config, {
       migrate: true,
       observer: metrics.observer,
+      outboxObserver: fanOut(metrics.outboxObserver, outboxLog(logger)),
       onDatabaseError: (error) => logger.warn({ err: error }, 'database pool error'),
     });
     const demoUser = options.demo ? await seedDemo(orgshift) : undefined;
@@ -85,6 +87,7 @@ async function serve(options: ServeOptions): Promise<void> {
       exitSoon(EXIT_USAGE);
       return;
     }
+    if (config.outbox.dispatch) orgshift.outbox.start();
     printLine(`orgshift: listening on ${address}`);
     if (demoUser !== undefined) printLine(`try: ${curlFor(address, demoUser, config.http.apiToken)}`);
     const signal = await stopped;
@@ -110,6 +113,15 @@ async function listen(app: Awaited<ReturnType<typeof createServer>>, config: Org
     await app.close();
     return undefined;
   }
+}
+
+/** Dead events are worth a warning; retries are routine. Errors name destinations by position and origin only. */
+function outboxLog(logger: ReturnType<typeof createLogger>): OutboxObserver {
+  return {
+    retried: (eventId, error) => logger.debug({ eventId, error }, 'outbox delivery failed; will retry'),
+    dead: (eventId, error) => logger.warn({ eventId, error }, 'outbox event dead: retries exhausted'),
+    databaseError: (error) => logger.warn({ err: error }, 'outbox: database unreachable; will retry'),
+  };
 }
 
 /** Resolves with the first SIGTERM or SIGINT; a second one means "now", as an impatient operator expects. */

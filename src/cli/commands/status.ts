@@ -5,7 +5,7 @@ import { type CommandOptions, withOrgshift } from '../run-command.js';
 export function register(program: Command): void {
   program
     .command('status')
-    .description('legacy total, migrated, pending, failed; lock backend health')
+    .description('legacy total, migrated, pending, failed; outbox pending and dead; lock backend health')
     .option('--json', 'print one JSON document')
     .action((options: CommandOptions) =>
       withOrgshift(options, {}, async (orgshift) => {
@@ -18,6 +18,7 @@ export function register(program: Command): void {
           printLine(`migrated      ${counts.migrated}`);
           printLine(`pending       ${counts.pending}`);
           printLine(`failed        ${counts.failed}`);
+          printLine(`outbox        ${counts.outbox.pending} pending, ${counts.outbox.dead} dead`);
           printLine(`lock backend  ${lock.kind} (${lock.healthy ? 'healthy' : 'UNREACHABLE'})`);
         }
         return health.lock ? 0 : 1;
