@@ -29,6 +29,8 @@ export const ALWAYS_OK: Behaviour = () => 200;
 export class Receiver {
   readonly received: Received[] = [];
   behaviour: Behaviour;
+  /** Milliseconds to wait before answering, so deliveries overlap. */
+  delayMs = 0;
   readonly #secret: string;
   readonly #sockets = new Set<Socket>();
   readonly #hanging = new Set<ServerResponse>();
@@ -116,7 +118,8 @@ export class Receiver {
         answer,
       });
       if (answer === 'hang') this.#hanging.add(response);
-      else response.writeHead(answer, { 'content-type': 'text/plain' }).end('ok');
+      else if (this.delayMs > 0) setTimeout(() => answerWith(response, answer), this.delayMs);
+      else answerWith(response, answer);
       for (const waiter of [...this.#waiters]) {
         if (waiter.test()) {
           this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
@@ -125,6 +128,10 @@ export class Receiver {
       }
     });
   }
+}
+
+function answerWith(response: ServerResponse, status: number): void {
+  if (!response.destroyed) response.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
