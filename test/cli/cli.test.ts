@@ -34,7 +34,7 @@ describe('orgshift CLI', { timeout: 240_000 }, () => {
   });
 
   it('migrates idempotently, seeds, and reports status as one JSON document', () => {
-    expect(orgshift(['db', 'migrate']).stdout).toContain('applied: 001_organizations');
+    expect(orgshift(['db', 'migrate']).stdout).toContain('applied: 001_organizations, 002_outbox');
     expect(orgshift(['db', 'migrate']).stdout).toContain('schema up to date');
     expect(orgshift(['seed', '--users', '25', '--dependents', '2']).code).toBe(0);
     const status = orgshift(['status', '--json']);
@@ -44,6 +44,7 @@ describe('orgshift CLI', { timeout: 240_000 }, () => {
       migrated: 0,
       pending: 25,
       failed: 0,
+      outbox: { pending: 0, retrying: 0, dead: 0, oldestPendingSeconds: null },
       lock: { kind: 'memory', healthy: true },
     });
   });

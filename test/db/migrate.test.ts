@@ -18,6 +18,7 @@ const TABLES = [
   'legacy_users',
   'conversations',
   'api_keys',
+  'orgshift_outbox',
 ];
 
 /** Foreign-key columns of DESIGN §1; each must lead some index. */
@@ -81,7 +82,7 @@ describe('schema migrations on SQLite', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect((await migrateSchema(db)).applied).toEqual(['001_organizations']);
+    expect((await migrateSchema(db)).applied).toEqual(['001_organizations', '002_outbox']);
     expect((await migrateSchema(db)).applied).toEqual([]);
   });
 
@@ -143,7 +144,7 @@ describePostgres('schema migrations on PostgreSQL', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect((await migrateSchema(db)).applied).toEqual(['001_organizations']);
+    expect((await migrateSchema(db)).applied).toEqual(['001_organizations', '002_outbox']);
     expect((await migrateSchema(db)).applied).toEqual([]);
   });
 

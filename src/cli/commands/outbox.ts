@@ -3,6 +3,7 @@ import { ConfigError } from '../../errors.js';
 import type { Orgshift } from '../../orgshift.js';
 import type { DispatchStats } from '../../outbox/dispatcher.js';
 import type { OutboxStatus } from '../../outbox/outbox.js';
+import type { OutboxObserver } from '../../outbox/outbox-observer.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
 import { type CommandOptions, withOrgshift } from '../run-command.js';
 
@@ -65,8 +66,16 @@ export function register(program: Command): void {
     .description('deliver events until SIGTERM/SIGINT (or, with --drain, until none is pending)')
     .option('--drain', 'exit once every event is delivered or dead')
     .option('--json', 'print one JSON summary on stdout at the end')
-    .action((options: RunCommandOptions) => withOrgshift(options, {}, (orgshift) => run(orgshift, options)));
+    .action((options: RunCommandOptions) =>
+      withOrgshift(options, { outboxObserver: RUN_LOG }, (orgshift) => run(orgshift, options)),
+    );
 }
+
+/** What an operator watching `outbox run` needs on stderr: deaths and an unreachable database. Retries are routine. */
+const RUN_LOG: OutboxObserver = {
+  dead: (eventId, error) => note(`outbox: event ${eventId} is dead: ${error}`),
+  databaseError: () => note('outbox: database unreachable; trying again'),
+};
 
 async function run(orgshift: Orgshift, options: RunCommandOptions): Promise<number> {
   if (orgshift.config.outbox.webhooks.length === 0) {
