@@ -8,6 +8,8 @@ import { SettleBuffer } from './settle-buffer.js';
 export interface DispatcherSettings {
   /** Events being delivered at once by this process. */
   readonly concurrency: number;
+  /** Longest one attempt can take (all destinations are tried side by side). */
+  readonly timeoutMs: number;
   readonly pollMs: number;
   readonly leaseMs: number;
   readonly maxAgeMs: number;
@@ -31,16 +33,25 @@ const DATABASE_RETRY_MS = 1_000;
  * Delivers the outbox: claim, deliver outside any transaction, settle.
  *
  * A claim leases a batch of due events (the first pending event of each user
- * only, so a user's events go out in order) in one short transaction. Each
- * event is then delivered to every destination that does not have it yet,
- * with no transaction and no lock held, and its outcome is written in bulk
- * by the settle buffer. A process that dies between claim and settle leaves
- * its leases to expire; the events are then claimed again, by any process,
- * under the same ids.
+ * only, so a user's events go out in order) in one statement. Each event is
+ * then delivered to every destination that does not have it yet, with no
+ * transaction and no lock held, and its outcome is written in bulk by the
+ * settle buffer. A process that dies between claim and settle leaves its
+ * leases to expire; the events are then claimed again, by any process, under
+ * the same ids.
  *
- * It claims again as soon as half its slots are free while there is a
- * backlog, on a nudge after a local commit, after outcomes are written (a
- * user's next event may now be due), and every `pollMs` otherwise.
+ * Up to `concurrency` events are delivered at once; more wait, claimed, in
+ * a local queue, so the next claim overlaps the deliveries instead of
+ * following them, and a claim (one statement, the dearest part of the
+ * pipeline) takes hundreds of events at a time when receivers answer fast.
+ * The queue is sized from the recent delivery time so that a queued event
+ * is still delivered within half its lease: `concurrency` events when
+ * attempts take the whole timeout, up to MAX_CLAIM when they take
+ * milliseconds. (If receivers slow down suddenly, a queued event can outlive
+ * its lease; another process may then deliver it too: a duplicate, which at
+ * least once allows.) It claims again when the queue runs low while there
+ * is a backlog, on a nudge after a local commit, after outcomes are written
+ * (a user's next event may now be due), and every `pollMs` otherwise.
  */
 export class Dispatcher {
   readonly #store: OutboxStore;
@@ -49,6 +60,11 @@ export class Dispatcher {
   readonly #observer: OutboxObserver;
   readonly #settle: SettleBuffer;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Claimed, waiting for a delivery slot. */
+  readonly #queue: ClaimedEvent[] = [];
+  /** Moving average of one event's delivery time; starts pessimistic (the whole timeout). */
+  #deliveryMs: number;
+  #queueDrained: (() => void) | undefined;
   #delivered = 0;
   #loop: Promise<void> | undefined;
   #stopping = false;
@@ -67,6 +83,7 @@ export class Dispatcher {
     this.#store = store;
     this.#destinations = destinations;
     this.#settings = settings;
+    this.#deliveryMs = settings.timeoutMs;
     this.#observer = observer;
     this.#settle = new SettleBuffer(store, settings.maxAgeMs, observer, () => this.nudge());
   }
@@ -109,28 +126,34 @@ export class Dispatcher {
     this.#stopping = true;
     this.#wake?.();
     await this.#loop;
-    await Promise.allSettled([...this.#inFlight]);
+    // Queued events are leased to this process: deliver them rather than make others wait out the lease.
+    while (this.#queue.length > 0 || this.#inFlight.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.#queueDrained = resolve;
+      });
+    }
     await this.#settle.flush().catch(() => undefined);
     this.#settle.dispose();
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   async #run(): Promise<void> {
+    const { concurrency } = this.#settings;
     while (!this.#stopping) {
-      const room = this.#settings.concurrency - this.#inFlight.size;
-      const worthClaiming = room > 0 && (this.#inFlight.size === 0 || room * 2 >= this.#settings.concurrency);
-      if (worthClaiming) {
+      const queueLimit = this.#queueLimit();
+      const room = Math.min(concurrency + queueLimit - this.#inFlight.size - this.#queue.length, MAX_CLAIM);
+      if (room > 0 && this.#queue.length * 2 < queueLimit) {
         this.#wakeFlag = false;
-        const limit = Math.min(room, MAX_CLAIM);
-        const claimed = await this.#claim(limit);
+        const claimed = await this.#claim(room);
         if (claimed === undefined) {
           await this.#sleep(DATABASE_RETRY_MS);
           continue;
         }
-        for (const event of claimed) this.#track(this.#deliver(event));
-        this.#backlog = claimed.length === limit;
+        this.#queue.push(...claimed);
+        this.#pump();
+        this.#backlog = claimed.length === room;
         if (claimed.length > 0 && this.#backlog) continue;
-        if (claimed.length === 0 && this.#inFlight.size === 0) {
+        if (claimed.length === 0 && this.#inFlight.size === 0 && this.#queue.length === 0) {
           if (!this.#settle.empty) {
             await this.#settle.flush();
             continue;
@@ -151,12 +174,29 @@ export class Dispatcher {
     }
   }
 
-  #track(delivery: Promise<void>): void {
-    this.#inFlight.add(delivery);
-    void delivery.finally(() => {
-      this.#inFlight.delete(delivery);
-      if (this.#backlog) this.#wake?.();
-    });
+  /** How many claimed events may wait: as many as are delivered within half a lease at the recent pace. */
+  #queueLimit(): number {
+    const { concurrency, leaseMs } = this.#settings;
+    const fits = Math.floor((concurrency * leaseMs) / 2 / Math.max(this.#deliveryMs, 1));
+    return Math.max(concurrency, Math.min(fits, MAX_CLAIM));
+  }
+
+  /** Starts queued deliveries while slots are free. */
+  #pump(): void {
+    while (this.#inFlight.size < this.#settings.concurrency) {
+      const next = this.#queue.shift();
+      if (next === undefined) break;
+      const started = performance.now();
+      const delivery = this.#deliver(next);
+      this.#inFlight.add(delivery);
+      void delivery.finally(() => {
+        this.#inFlight.delete(delivery);
+        this.#deliveryMs += (performance.now() - started - this.#deliveryMs) / 10;
+        this.#pump();
+        if (this.#backlog && this.#queue.length * 2 < this.#queueLimit()) this.#wake?.();
+        if (this.#queue.length === 0 && this.#inFlight.size === 0) this.#queueDrained?.();
+      });
+    }
   }
 
   /** Every destination that accepts the event and lacks it, side by side; then one outcome for the event. */

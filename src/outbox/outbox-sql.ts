@@ -1,4 +1,5 @@
-import type { RawBuilder } from 'kysely';
+import type { Kysely, QueryResult, RawBuilder } from 'kysely';
+import type { Database } from '../db/database.js';
 
 /** A claimed event as the database returns it; decoded by claimed-event.ts. */
 export interface ClaimedRow {
@@ -28,7 +29,12 @@ export interface FailedAttempt {
  * Each builder is one statement. Where the statements are the same they live
  * in outbox-store.ts.
  */
+/** Runs one write statement as its own short transaction. */
+export type OutboxWriter = <R>(statement: RawBuilder<R>) => Promise<QueryResult<R>>;
+
 export interface OutboxSql {
+  /** How this dialect runs the dispatcher's writes on `db` (built once per store). */
+  writer(db: Database): OutboxWriter;
   /** One INSERT of every event in `eventsJson` (an array of rows, see append-events.ts). */
   append(eventsJson: string): RawBuilder<unknown>;
   /**
@@ -44,6 +50,12 @@ export interface OutboxSql {
   retryPending(): RawBuilder<unknown>;
   /** Dead events become pending again, due now, with a fresh retry window. */
   retryDead(): RawBuilder<unknown>;
+  /**
+   * Keeps the planner's statistics of the outbox fresh enough for the claim
+   * to stay an index scan; called every few seconds by a claiming dispatcher.
+   * Never fails: stale statistics only cost speed.
+   */
+  maintain(db: Kysely<unknown>): Promise<void>;
 }
 
 /** The FailedAttempt rows as the JSON both dialects read with their record-set functions. */

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/database.js';
-import { withWriteTransaction } from '../db/transaction.js';
 import { type ClaimedEvent, decodeClaimedRow } from './claimed-event.js';
 import { outboxSqlFor } from './outbox-dialects.js';
 import { OUTBOX_TABLE } from './outbox-schema.js';
-import { type FailedAttempt, failedAttemptsJson, type OutboxSql } from './outbox-sql.js';
+import { type FailedAttempt, failedAttemptsJson, type OutboxSql, type OutboxWriter } from './outbox-sql.js';
 
 export interface OutboxCounts {
   /** Not delivered and not dead: due, waiting for a retry, or being delivered. */
@@ -30,27 +29,35 @@ const table = sql.raw(OUTBOX_TABLE);
  * transaction (on SQLite, in the process's write queue); deliveries happen
  * between them, never inside one.
  */
+/** How often a claiming dispatcher looks at the outbox's statistics (see OutboxSql.maintain). */
+const MAINTAIN_EVERY_MS = 5_000;
+
 export class OutboxStore {
   readonly #db: Database;
   readonly #sql: OutboxSql;
+  readonly #write: OutboxWriter;
+  #maintainedAt = Number.NEGATIVE_INFINITY;
 
   constructor(db: Database) {
     this.#db = db;
     this.#sql = outboxSqlFor(db.dialect);
+    this.#write = this.#sql.writer(db);
   }
 
   /** Leases up to `limit` due events for `leaseMs`. */
   async claim(limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
+    if (performance.now() - this.#maintainedAt > MAINTAIN_EVERY_MS) {
+      this.#maintainedAt = performance.now();
+      await this.#sql.maintain(this.#db.kysely as unknown as Kysely<unknown>);
+    }
     const token = randomUUID();
-    const result = await withWriteTransaction(this.#db, (trx) =>
-      this.#sql.claim(limit, token, Math.round(leaseMs)).execute(trx),
-    );
+    const result = await this.#write(this.#sql.claim(limit, token, Math.round(leaseMs)));
     return result.rows.map((row) => decodeClaimedRow(row, token));
   }
 
   async markDelivered(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await withWriteTransaction(this.#db, (trx) => this.#sql.markDelivered(JSON.stringify(ids)).execute(trx));
+    await this.#write(this.#sql.markDelivered(JSON.stringify(ids)));
   }
 
   /**
@@ -60,21 +67,19 @@ export class OutboxStore {
    */
   async markFailed(attempts: readonly FailedAttempt[], maxAgeMs: number): Promise<FailureOutcome[]> {
     if (attempts.length === 0) return [];
-    const result = await withWriteTransaction(this.#db, (trx) =>
-      this.#sql.markFailed(failedAttemptsJson(attempts), maxAgeMs).execute(trx),
-    );
+    const result = await this.#write(this.#sql.markFailed(failedAttemptsJson(attempts), maxAgeMs));
     return result.rows.map((row) => ({ id: String(row.id), dead: row.dead === true || row.dead === 1 }));
   }
 
   /** Pending events waiting for a retry become due now; returns how many. */
   async retryPending(): Promise<number> {
-    const result = await withWriteTransaction(this.#db, (trx) => this.#sql.retryPending().execute(trx));
+    const result = await this.#write(this.#sql.retryPending());
     return Number(result.numAffectedRows ?? 0n);
   }
 
   /** Dead events become pending and due now, with a fresh retry window; returns how many. */
   async retryDead(): Promise<number> {
-    const result = await withWriteTransaction(this.#db, (trx) => this.#sql.retryDead().execute(trx));
+    const result = await this.#write(this.#sql.retryDead());
     return Number(result.numAffectedRows ?? 0n);
   }
 

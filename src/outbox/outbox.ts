@@ -184,6 +184,7 @@ export class Outbox {
   #settings() {
     return {
       concurrency: this.#config.concurrency,
+      timeoutMs: this.#config.timeoutMs,
       pollMs: this.#config.pollMs,
       leaseMs: leaseMs(this.#config),
       maxAgeMs: this.#config.maxAgeMs,

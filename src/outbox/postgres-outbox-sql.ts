@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { preparedStatementKysely } from '../ops/prepared-kysely.js';
 import { OUTBOX_TABLE } from './outbox-schema.js';
 import type { ClaimedRow, OutboxSql } from './outbox-sql.js';
 
@@ -9,6 +10,39 @@ const pending = (alias?: string) => {
   return sql.raw(`${p}delivered_at is null and ${p}dead_at is null`);
 };
 const millis = (value: number) => sql`(${value}::float8 * interval '1 millisecond')`;
+/** Changed rows since the last ANALYZE that make statistics stale: a fifth of the table, and at least this many. */
+const STALE_ROWS = 1_000;
+const ANALYZE_LOCK_TIMEOUT = '500ms';
+
+/**
+ * Without statistics, or with statistics from when the outbox was nearly
+ * empty, PostgreSQL believes both partial indexes hold no row and may plan
+ * the claim's "first pending event of this user" lookup as a scan of every
+ * pending event instead of a probe of the user's index: harmless with a
+ * dozen pending events, seconds per claim with the 100,000 a backfill
+ * writes. Autovacuum fixes that within a minute or so, if it runs at all.
+ * So a claiming dispatcher analyzes the table itself once a fifth of it
+ * changed since the last ANALYZE (sampling: a few hundred milliseconds at
+ * most), giving up rather than queueing behind a lock.
+ */
+async function maintain(db: Kysely<unknown>): Promise<void> {
+  try {
+    const stats = await sql<{ modified: string | number | null; tuples: number }>`
+      select s.n_mod_since_analyze as modified, c.reltuples as tuples
+      from pg_stat_user_tables s join pg_class c on c.oid = s.relid
+      where s.relid = ${OUTBOX_TABLE}::regclass`.execute(db);
+    const row = stats.rows[0];
+    if (row === undefined) return;
+    const modified = Number(row.modified ?? 0);
+    if (modified < Math.max(STALE_ROWS, Math.max(0, Number(row.tuples)) / 5)) return;
+    await db.transaction().execute(async (trx) => {
+      await sql`set local lock_timeout = ${sql.lit(ANALYZE_LOCK_TIMEOUT)}`.execute(trx);
+      await sql`analyze ${table}`.execute(trx);
+    });
+  } catch {
+    // Only speed is at stake.
+  }
+}
 
 /**
  * PostgreSQL: JSON set input through jsonb_to_recordset (one bind value
@@ -17,6 +51,14 @@ const millis = (value: number) => sql`(${value}::float8 * interval '1 millisecon
  * in several processes claim disjoint events without waiting on each other.
  */
 export const postgresOutboxSql: OutboxSql = {
+  // One statement is one transaction: one round trip, not three. Prepared, because the
+  // dispatcher runs the same few statements thousands of times and the claim's plan is
+  // most of its cost.
+  writer: (db) => {
+    const kysely = db.dialect === 'postgres' ? preparedStatementKysely(db.pool) : db.kysely;
+    return (statement) => statement.execute(kysely);
+  },
+
   append: (eventsJson) => sql`
     insert into ${table} (id, type, occurred_at, user_id, org_id, payload)
     select r.id, r.type, r.occurred_at, r.user_id, r.org_id, r.payload
@@ -27,9 +69,10 @@ export const postgresOutboxSql: OutboxSql = {
     with due as (
       select o.seq from ${table} o
       where ${pending('o')} and o.next_attempt_at <= now()
-        and not exists (
-          select 1 from ${table} p
-          where p.user_id = o.user_id and p.seq < o.seq and ${pending('p')})
+        and o.seq = (
+          select p.seq from ${table} p
+          where p.user_id = o.user_id and ${pending('p')}
+          order by p.seq limit 1)
       order by o.next_attempt_at, o.seq
       limit ${limit}
       for update of o skip locked
@@ -60,6 +103,8 @@ export const postgresOutboxSql: OutboxSql = {
   retryPending: () => sql`
     update ${table} set next_attempt_at = now()
     where ${pending()} and claim_token is null and next_attempt_at > now()`,
+
+  maintain,
 
   retryDead: () => sql`
     update ${table} set dead_at = null, attempts = 0, claim_token = null, next_attempt_at = now(), retry_since = now()

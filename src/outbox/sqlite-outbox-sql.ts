@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
+import { withWriteTransaction } from '../db/transaction.js';
 import { OUTBOX_TABLE } from './outbox-schema.js';
 import type { ClaimedRow, OutboxSql } from './outbox-sql.js';
 
@@ -21,6 +22,9 @@ const plus = (column: RawBuilder<unknown>, ms: number) => sql`strftime(${FORMAT}
  * writer), so the claim needs no row locks. JSON set input through json_each.
  */
 export const sqliteOutboxSql: OutboxSql = {
+  // In the process's write queue, behind (never beside) a migration's BEGIN IMMEDIATE.
+  writer: (db) => (statement) => withWriteTransaction(db, (trx) => statement.execute(trx)),
+
   append: (eventsJson) => sql`
     insert into ${table} (id, type, occurred_at, user_id, org_id, payload)
     select value ->> 'id', value ->> 'type', value ->> 'occurred_at', value ->> 'user_id', value ->> 'org_id',
@@ -32,9 +36,10 @@ export const sqliteOutboxSql: OutboxSql = {
     where seq in (
       select o.seq from ${table} o
       where ${pending('o')} and o.next_attempt_at <= ${now}
-        and not exists (
-          select 1 from ${table} p
-          where p.user_id = o.user_id and p.seq < o.seq and ${pending('p')})
+        and o.seq = (
+          select p.seq from ${table} p
+          where p.user_id = o.user_id and ${pending('p')}
+          order by p.seq limit 1)
       order by o.next_attempt_at, o.seq
       limit ${limit})
     returning id, type, occurred_at, user_id, org_id, payload, attempts, delivered_to`,
@@ -63,6 +68,9 @@ export const sqliteOutboxSql: OutboxSql = {
   retryPending: () => sql`
     update ${table} set next_attempt_at = ${now}
     where ${pending()} and claim_token is null and next_attempt_at > ${now}`,
+
+  // SQLite plans the claim's per-user lookup on its index by the equality alone; no statistics needed.
+  maintain: async () => undefined,
 
   retryDead: () => sql`
     update ${table} set dead_at = null, attempts = 0, claim_token = null, next_attempt_at = ${now}, retry_since = ${now}
