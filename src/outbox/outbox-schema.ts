@@ -6,6 +6,19 @@ import { sqlTypes } from '../db/sql-types.js';
 export const OUTBOX_TABLE = 'orgshift_outbox';
 
 /**
+ * `id` is how the dispatcher addresses an event and `seq` orders a user's
+ * events. PostgreSQL: `id` is the primary key and `seq` needs no index of its
+ * own (it is in both partial indexes), so each of an event's three row
+ * versions (written, claimed, delivered) updates one full index, not two.
+ * SQLite: `seq` must be the rowid to be generated, so `id` gets the unique
+ * index.
+ */
+const spelling: Readonly<Record<Dialect, { readonly keys: string; readonly emptyArray: string }>> = {
+  postgres: { keys: 'id uuid primary key,\n       seq bigint generated always as identity', emptyArray: `'[]'::jsonb` },
+  sqlite: { keys: 'seq integer primary key,\n       id text not null unique', emptyArray: `'[]'` },
+};
+
+/**
  * DDL of the outbox, for one dialect. `seq` is the ordering key: events of
  * one user are written under that user's lock (or row lock), so a later
  * event of a user always gets a larger `seq`. The partial indexes cover only
@@ -15,12 +28,11 @@ export const OUTBOX_TABLE = 'orgshift_outbox';
  */
 export function outboxSchemaStatements(dialect: Dialect): readonly string[] {
   const t = sqlTypes(dialect);
-  const seq = dialect === 'postgres' ? 'bigint generated always as identity primary key' : 'integer primary key';
+  const { keys, emptyArray } = spelling[dialect];
   const pending = 'delivered_at is null and dead_at is null';
   return [
     `create table if not exists ${OUTBOX_TABLE} (
-       seq ${seq},
-       id ${t.uuid} not null unique,
+       ${keys},
        type text not null,
        occurred_at ${t.timestamp} not null,
        user_id text not null,
@@ -30,7 +42,7 @@ export function outboxSchemaStatements(dialect: Dialect): readonly string[] {
        next_attempt_at ${t.timestamp} not null default ${t.now},
        retry_since ${t.timestamp} not null default ${t.now},
        claim_token text,
-       delivered_to ${t.json} not null default ${dialect === 'postgres' ? `'[]'::jsonb` : `'[]'`},
+       delivered_to ${t.json} not null default ${emptyArray},
        delivered_at ${t.timestamp},
        dead_at ${t.timestamp},
        last_error text

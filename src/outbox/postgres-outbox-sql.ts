@@ -67,7 +67,7 @@ export const postgresOutboxSql: OutboxSql = {
 
   claim: (limit, token, leaseMs) => sql<ClaimedRow>`
     with due as (
-      select o.seq from ${table} o
+      select o.id from ${table} o
       where ${pending('o')} and o.next_attempt_at <= now()
         and o.seq = (
           select p.seq from ${table} p
@@ -78,7 +78,7 @@ export const postgresOutboxSql: OutboxSql = {
       for update of o skip locked
     )
     update ${table} o set attempts = o.attempts + 1, claim_token = ${token}, next_attempt_at = now() + ${millis(leaseMs)}
-    from due where o.seq = due.seq
+    from due where o.id = due.id
     returning o.id::text as id, o.type, o.occurred_at, o.user_id, o.org_id, o.payload, o.attempts, o.delivered_to`,
 
   markDelivered: (idsJson) => sql`

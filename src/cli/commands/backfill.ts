@@ -94,7 +94,10 @@ export function register(program: Command): void {
 
 /** Delivers what is due now (unless interrupted), then stops the dispatcher so its outcomes are written. */
 async function finishDeliveries(orgshift: Orgshift, signal: AbortSignal): Promise<DispatchStats> {
-  if (!signal.aborted) await orgshift.outbox.drain('due', signal);
+  if (!signal.aborted) {
+    note('backfill: done; delivering the events that are due (Ctrl-C leaves them to another dispatcher)');
+    await orgshift.outbox.drain('due', signal);
+  }
   await orgshift.outbox.stop();
   return orgshift.outbox.stats;
 }
