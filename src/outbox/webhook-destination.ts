@@ -13,6 +13,8 @@ export interface WebhookOptions {
   readonly maxSockets: number;
 }
 
+const IDLE_SOCKET_MS = 4_000;
+
 /** Network errors worth naming; anything else is reported by its code alone. */
 const NETWORK_ERRORS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
@@ -50,7 +52,13 @@ export class WebhookDestination implements Destination {
     this.key = `webhook:${mac.slice(0, 20)}`;
     const secure = url.protocol === 'https:';
     this.#transport = secure ? https : http;
-    const agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: options.maxSockets });
+    // Idle connections are dropped after 4 s, before a receiver's own keep-alive timeout (5 s in Node,
+    // similar elsewhere) can close one under a request that was about to use it.
+    const agent = new (secure ? https.Agent : http.Agent)({
+      keepAlive: true,
+      maxSockets: options.maxSockets,
+      timeout: IDLE_SOCKET_MS,
+    });
     this.#target = Object.freeze({ ...urlToHttpOptions(url), method: 'POST', agent });
   }
 
