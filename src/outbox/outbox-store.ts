@@ -35,13 +35,18 @@ const MAINTAIN_EVERY_MS = 5_000;
 export class OutboxStore {
   readonly #db: Database;
   readonly #sql: OutboxSql;
-  readonly #write: OutboxWriter;
+  #writer: OutboxWriter | undefined;
   #maintainedAt = Number.NEGATIVE_INFINITY;
 
   constructor(db: Database) {
     this.#db = db;
     this.#sql = outboxSqlFor(db.dialect);
-    this.#write = this.#sql.writer(db);
+  }
+
+  /** Built on first use: a store that only counts (status, probes) never needs one. */
+  get #write(): OutboxWriter {
+    this.#writer ??= this.#sql.writer(this.#db);
+    return this.#writer;
   }
 
   /** Leases up to `limit` due events for `leaseMs`. */
