@@ -70,14 +70,14 @@ async function admin(statement: string): Promise<void> {
   await client.query(statement).finally(() => client.end());
 }
 
-interface Copy {
+export interface Copy {
   readonly url: string;
   readonly env: Record<string, string>;
   drop(): Promise<void>;
 }
 
 /** A byte-for-byte copy of the seeded database, so every subject migrates identical data. */
-async function copyOf(template: BenchDatabase): Promise<Copy> {
+export async function copyOf(template: BenchDatabase): Promise<Copy> {
   const source = new URL(template.url).pathname.slice(1);
   const name = `${source.slice(0, 40)}_c${randomBytes(3).toString('hex')}`;
   await admin(`create database ${name} template ${source}`);
@@ -90,7 +90,7 @@ async function copyOf(template: BenchDatabase): Promise<Copy> {
   };
 }
 
-async function seedTemplate(label: string, users: number, dependents: number): Promise<BenchDatabase> {
+export async function seedTemplate(label: string, users: number, dependents: number): Promise<BenchDatabase> {
   const bench = await createBenchDatabase(label);
   const orgshift = await open(bench.config(), { migrate: true });
   try {

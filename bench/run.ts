@@ -18,7 +18,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, 'results');
 
 /** Order matters only for BENCHMARKS.md; each entry is a file in bench/. */
-export const BENCHMARKS = ['lock-handoff', 'hot-path', 'load-strategies', 'herd', 'http-load', 'backfill', 'audit'];
+export const BENCHMARKS = [
+  'lock-handoff',
+  'hot-path',
+  'load-strategies',
+  'herd',
+  'http-load',
+  'backfill',
+  'audit',
+  'outbox',
+];
 
 async function main() {
   const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

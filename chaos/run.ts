@@ -1,14 +1,18 @@
-import { createHash } from 'node:crypto';
 /**
  * `npm run chaos [-- --users N --seconds S]`: two `orgshift serve` processes
  * and a backfill on PostgreSQL + a Redis of its own, random load, and faults
  * injected while it runs: server SIGKILLs (restarted), Redis restarts,
  * pg_terminate_backend on the service's connections, CLIENT PAUSE longer than
- * the lock TTL. Then the proof: audit, deep verification of every user, exact
- * row counts, and a scan of every log for the seeded secrets. Exits non-zero
- * on any violation, duplicate, unexpected status, 503 outside a fault or
- * without Retry-After, or secret in a log.
+ * the lock TTL. Every process delivers the outbox's events to a webhook
+ * receiver that fails a share of requests, leaves some unanswered and goes
+ * down twice for a few seconds. Then the proof: audit, deep verification of
+ * every user, exact row counts, exactly one distinct user.migrated event id
+ * delivered per migrated user and none for anyone else, nothing dead, and a
+ * scan of every log for the seeded secrets and the webhook URL's
+ * credentials. Exits non-zero on any violation, duplicate, unexpected
+ * status, 503 outside a fault or without Retry-After, or secret in a log.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,12 +25,20 @@ import { SecretCipher } from '../src/crypto/secret-cipher.js';
 import { internalsOf, type Orgshift, open } from '../src/orgshift.js';
 import { FAULT_KINDS, type FaultKind, FaultLog, pauseRedis, terminateServiceConnections } from './faults.js';
 import { driveLoad } from './load.js';
+import { type OutboxProof, proveOutbox } from './outbox-proof.js';
 import { freePort, type Managed, ProcessSet, waitForHttp } from './processes.js';
+import { ChaosReceiver } from './receiver.js';
 
 const ADMIN_URL = process.env.ORGSHIFT_CHAOS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const LOCK_TTL_MS = 2_000;
 const PAUSE_MS = 3_000;
 const GRACE_MS = 5_000;
+const WEBHOOK_SECRET = randomBytes(24).toString('hex');
+/** Credentials in the webhook URL: they must reach the receiver and no log. */
+const WEBHOOK_PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
+const WEBHOOK_TOKEN = `tok-${randomBytes(12).toString('hex')}`;
+const RECEIVER_OUTAGE_MS = 3_000;
+const DRAIN_TIMEOUT_MS = 180_000;
 
 const { values } = parseArgs({
   options: { users: { type: 'string', default: '3000' }, seconds: { type: 'string', default: '45' } },
@@ -66,6 +78,8 @@ async function main(): Promise<number> {
     processes.start('redis', 'redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], {});
   let redis = startRedis();
   await sleep(300);
+  const receiver = new ChaosReceiver({ secret: WEBHOOK_SECRET, failShare: 0.15, hangShare: 0.02 });
+  await receiver.start();
   const env: Record<string, string> = {
     ORGSHIFT_DATABASE_URL: databaseUrl,
     ORGSHIFT_DATABASE_POOL_SIZE: '8',
@@ -77,6 +91,13 @@ async function main(): Promise<number> {
     ORGSHIFT_LEGACY_KEY: createHash('sha256').update('orgshift-chaos-legacy-key').digest('base64'),
     ORGSHIFT_SECRET_KEY: createHash('sha256').update('orgshift-chaos-current-key').digest('base64'),
     ORGSHIFT_SHUTDOWN_GRACE_MS: '5000',
+    ORGSHIFT_WEBHOOK_URL: `http://chaos:${WEBHOOK_PASSWORD}@127.0.0.1:${receiver.port}/hooks?token=${WEBHOOK_TOKEN}`,
+    ORGSHIFT_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    // A killed process's leases expire after 2 × 2 s + 1 s; retries start at 200 ms and stay under 2 s.
+    ORGSHIFT_WEBHOOK_TIMEOUT_MS: '2000',
+    ORGSHIFT_OUTBOX_RETRY_BASE_MS: '200',
+    ORGSHIFT_OUTBOX_RETRY_MAX_MS: '2000',
+    ORGSHIFT_OUTBOX_POLL_MS: '200',
   };
   const orgshift = await open(loadConfig(env), { migrate: true });
   try {
@@ -106,6 +127,7 @@ async function main(): Promise<number> {
     const stop = new AbortController();
     const backfillRestarts = superviseBackfill(env, stop.signal);
     const load = driveLoad({ servers: () => urls, legacyIds: ids, concurrency: 16, faults, stop: stop.signal });
+    const outages = receiverOutages(receiver, stop.signal);
 
     const injectors: Record<FaultKind, () => Promise<void>> = {
       'server SIGKILL': async () => {
@@ -143,6 +165,7 @@ async function main(): Promise<number> {
     stop.abort();
     const stats = await load;
     const restarts = await backfillRestarts;
+    await outages;
 
     log('stopping servers (SIGTERM) and finishing the backfill');
     stopping = true;
@@ -152,24 +175,55 @@ async function main(): Promise<number> {
       failures.push(`a server exited with ${serverExits.join(', ')} after SIGTERM`);
     const finalBackfill = processes.orgshift('backfill-final', ['backfill', '--json'], env);
     if ((await finalBackfill.exited) !== 0) failures.push('the final backfill did not finish cleanly');
+    log('delivering what is left of the outbox (orgshift outbox run --drain)');
+    const drain = processes.orgshift('outbox-drain', ['outbox', 'run', '--drain', '--json'], env);
+    const drained = await Promise.race([drain.exited, sleep(DRAIN_TIMEOUT_MS).then(() => 'timeout' as const)]);
+    if (drained !== 0) failures.push(`outbox run --drain ended with ${drained} (see ${runDir}/outbox-drain.log)`);
 
     const audit = processes.orgshift('audit', ['audit', '--json'], env);
     const auditExit = await audit.exited;
     if (auditExit !== 0) failures.push(`audit exited ${auditExit} (see ${runDir}/audit.log)`);
     const proof = await prove(orgshift, ids);
-    failures.push(...proof.problems, ...stats.problems.slice(0, 20));
+    const outboxProof = await proveOutbox(orgshift, receiver);
+    failures.push(...proof.problems, ...outboxProof.problems, ...stats.problems.slice(0, 20));
     if (stats.problems.length > 20) failures.push(`… and ${stats.problems.length - 20} more response problems`);
     await processes.stopAll();
-    const leaks = await scanLogs(processes.logFiles, plaintexts, [env.ORGSHIFT_LEGACY_KEY, env.ORGSHIFT_SECRET_KEY]);
+    const leaks = await scanLogs(processes.logFiles, plaintexts, [
+      env.ORGSHIFT_LEGACY_KEY,
+      env.ORGSHIFT_SECRET_KEY,
+      WEBHOOK_SECRET,
+      WEBHOOK_PASSWORD,
+      WEBHOOK_TOKEN,
+    ]);
     failures.push(...leaks);
     for (const [kind, n] of faults.counts()) if (n < cycles) failures.push(`fault ${kind} injected ${n} times`);
 
-    printReport({ stats, restarts, proof, auditExit, seconds: (Date.now() - started) / 1000 });
+    printReport({
+      stats,
+      restarts,
+      proof,
+      outbox: outboxProof,
+      receiver: receiver.tally,
+      auditExit,
+      seconds: (Date.now() - started) / 1000,
+    });
     return failures.length === 0 ? 0 : 1;
   } finally {
     await orgshift.close();
     await processes.stopAll();
+    await receiver.stop();
     await adminQuery(`drop database if exists ${database} with (force)`).catch(() => undefined);
+  }
+}
+
+/** The receiver goes down twice, at about a third and two thirds of the run, for a few seconds each. */
+async function receiverOutages(receiver: ChaosReceiver, stop: AbortSignal): Promise<void> {
+  const started = Date.now();
+  for (const at of [0.3, 0.65]) {
+    await sleep(Math.max(0, started + SECONDS * 1000 * at - Date.now()));
+    if (stop.aborted) return;
+    log(`webhook receiver down for ${RECEIVER_OUTAGE_MS} ms`);
+    await receiver.outage(RECEIVER_OUTAGE_MS);
   }
 }
 
@@ -255,7 +309,7 @@ async function scanLogs(
     const text = await readFile(file, 'utf8').catch(() => '');
     const found = (text.match(/sk-legacy-[0-9a-f]{48}/g) ?? []).filter((s) => plaintexts.has(s));
     if (found.length > 0) leaks.push(`${found.length} seeded secret(s) in ${file}`);
-    for (const key of keys) if (key && text.includes(key)) leaks.push(`an encryption key in ${file}`);
+    for (const key of keys) if (key && text.includes(key)) leaks.push(`a key or credential in ${file}`);
   }
   return leaks;
 }
@@ -264,6 +318,8 @@ function printReport(r: {
   stats: Awaited<ReturnType<typeof driveLoad>>;
   restarts: number;
   proof: Proof;
+  outbox: OutboxProof;
+  receiver: ChaosReceiver['tally'];
   auditExit: number | null;
   seconds: number;
 }) {
@@ -278,6 +334,8 @@ function printReport(r: {
     '| --- | --- |',
     ...[...faults.counts().entries()].map(([kind, n]) => `| ${kind} | ${n} |`),
     `| backfill restarted after dying | ${r.restarts} |`,
+    `| webhook receiver outages (${RECEIVER_OUTAGE_MS / 1000} s each) | ${r.receiver.outages} |`,
+    `| webhook requests answered 500 / left unanswered | ${r.receiver.failed} / ${r.receiver.hung} |`,
     '',
     '| proof | value |',
     '| --- | --- |',
@@ -287,6 +345,9 @@ function printReport(r: {
     `| deep-verification violations | ${r.proof.violations} |`,
     `| audit exit code | ${r.auditExit} |`,
     `| response problems (bad status, 503 outside faults or without Retry-After) | ${r.stats.problems.length} |`,
+    `| outbox events (all delivered: ${r.outbox.undelivered === 0 ? 'yes' : `no, ${r.outbox.undelivered} left`}) / dead | ${r.outbox.events} / ${r.outbox.dead} |`,
+    `| migrated users with exactly one distinct user.migrated id delivered | ${r.outbox.usersWithOneEvent} of ${r.proof.legacyMigrated} |`,
+    `| webhook requests / accepted repeats of an already accepted id / bad signatures | ${r.receiver.requests} / ${r.outbox.repeats} / ${r.receiver.badSignatures} |`,
     '',
     failures.length === 0 ? 'RESULT: PASS' : `RESULT: FAIL\n${failures.map((f) => `- ${f}`).join('\n')}`,
   ];

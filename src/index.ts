@@ -43,6 +43,24 @@ export type { RollbackReport } from './ops/rollback/rollback.js';
 export type { SeedOptions, SeedReport } from './ops/seed/seed.js';
 export type { StatusReport } from './ops/status.js';
 export { type Health, type OpenOptions, type Orgshift, open, type RollbackRequest } from './orgshift.js';
+export type { EventHandler, HandlerContext } from './outbox/handler-destination.js';
+export type { OutboxConfig } from './outbox/outbox-config.js';
+export {
+  type OrgshiftEvent,
+  OUTBOX_EVENT_TYPES,
+  type OutboxEventType,
+  type UserEventData,
+} from './outbox/outbox-event.js';
+export type { OutboxObserver } from './outbox/outbox-observer.js';
+export type { OutboxCounts } from './outbox/outbox-store.js';
+export type { WebhookEndpoint } from './outbox/webhook-endpoint.js';
+export {
+  DEFAULT_SIGNATURE_TOLERANCE_SECONDS,
+  EVENT_ID_HEADER,
+  SIGNATURE_HEADER,
+  signWebhook,
+  verifyWebhookSignature,
+} from './outbox/webhook-signature.js';
 export { checkMap, type LoadedMap, loadMapFile } from './schema-map/load-map.js';
 export type { SchemaProblem } from './schema-map/schema-check.js';
 export type { CodecSpec, Field, SchemaMap } from './schema-map/schema-map.js';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { loadConfig, type OrgshiftConfig } from './config/config.js';
-import type { Database } from './db/database.js';
+import type { Database, Executor } from './db/database.js';
 import { translateDatabaseError } from './db/database-errors.js';
 import { MapSql } from './db/map-sql.js';
 import { type MigrateReport, migrateSchema } from './db/migrate.js';
@@ -17,14 +17,22 @@ import { createLockManager } from './lock/create-lock-manager.js';
 import type { LockKind, LockManager } from './lock/lock-manager.js';
 import { createCodecs } from './migration/codecs.js';
 import type { MigrationContext } from './migration/migration-context.js';
+import type { PlannedUser } from './migration/plan.js';
 import { type AuditOptions, type AuditReport, audit } from './ops/audit.js';
 import { backfill } from './ops/backfill/backfill.js';
 import type { BackfillOptions, BackfillReport } from './ops/backfill/options.js';
 import { MigrationCounter } from './ops/progress/migration-counter.js';
 import { countingBackfill, countingObserver, recordedAudit } from './ops/progress/recording.js';
-import { type RollbackReport, rollbackUser } from './ops/rollback/rollback.js';
+import { type RollbackReport, type RolledBackRows, rollbackUser } from './ops/rollback/rollback.js';
 import { type SeedOptions, type SeedReport, seed } from './ops/seed/seed.js';
 import { type StatusReport, status } from './ops/status.js';
+import { appendEvents } from './outbox/append-events.js';
+import type { EventHandler } from './outbox/handler-destination.js';
+import { Outbox } from './outbox/outbox.js';
+import type { OutboxEventType } from './outbox/outbox-event.js';
+import { nudgeOutbox } from './outbox/outbox-nudge.js';
+import type { OutboxObserver } from './outbox/outbox-observer.js';
+import { createdEvent, migratedEvents, rolledBackEvent } from './outbox/user-events.js';
 import { DEMO_ORIGIN } from './schema-map/demo-map.js';
 import type { MapModel } from './schema-map/map-model.js';
 import { inspectMap, type ResolvedMap, type SchemaProblem } from './schema-map/schema-check.js';
@@ -43,6 +51,8 @@ export interface OpenOptions {
   readonly onDatabaseError?: (error: Error) => void;
   /** How often this process adds its migration counts to `orgshift_migration_counts` (default 10 s). */
   readonly countsFlushMs?: number;
+  /** Metrics and logs of the outbox dispatcher. */
+  readonly outboxObserver?: OutboxObserver;
 }
 
 export interface Health {
@@ -80,6 +90,12 @@ export interface Orgshift {
   audit(options?: AuditOptions): Promise<AuditReport>;
   /** Reverses one user's migration under its lock; `rollback_refused` when it would lose data. */
   rollbackUser(id: string, request?: RollbackRequest): Promise<RollbackReport>;
+  /**
+   * Runs `handler` for every committed change of `type` ('user.migrated',
+   * 'user.created', 'user.rolled_back'), at least once, after the commit,
+   * with the event id as idempotency key. Starts this process's dispatcher.
+   */
+  on(type: OutboxEventType, handler: EventHandler): void;
   /** Writes this process's migration counts now instead of at the next tick (they are also written on close). */
   flushCounts(): Promise<void>;
   close(): Promise<void>;
@@ -93,6 +109,7 @@ export interface OrgshiftInternals {
   readonly locks: LockManager;
   readonly users: UserDirectory;
   readonly migration: MigrationContext;
+  readonly outbox: Outbox;
 }
 
 const INTERNALS = new WeakMap<Orgshift, OrgshiftInternals>();
@@ -221,12 +238,16 @@ function assemble(
     ownerRole,
   });
   const counter = new MigrationCounter(db, { flushMs: options.countsFlushMs });
+  const outbox = new Outbox(db, config.outbox, options.outboxObserver);
+  const events = outboxHooks(db, m);
   const users = new UserDirectory(locks, migration, {
     ttlMs: config.lockTtlMs,
     waitMs: config.lockWaitMs,
     lockMode: options.lockMode,
     loadStrategy: options.loadStrategy,
-    observer: countingObserver(options.observer, counter),
+    observer: events.nudging(countingObserver(options.observer, counter)),
+    afterMigration: events.migrated,
+    afterSignUp: events.created,
   });
   const ownsLocks = options.locks === undefined;
   // Every entry point passes its errors through the one translation seam.
@@ -239,7 +260,7 @@ function assemble(
     lockKind: locks.kind,
     getUser: (id: string) => guard(() => users.getUser(id)),
     verifyUser: (id: string) => guard(() => users.verifyUser(id)),
-    createUser: (input: NewUser) => guard(() => users.createUser(input)),
+    createUser: (input: NewUser) => guard(() => users.createUser(input).finally(events.nudge)),
     status: () => guard(() => status(db, m)),
     health: () => health(db, locks),
     migrateSchema: (request?: { readonly dryRun?: boolean }) =>
@@ -247,22 +268,28 @@ function assemble(
     checkSchema: () => guard(async () => (await inspectMap(config.map.model, db.catalog)).problems),
     seed: (seedOptions: SeedOptions) => guard(() => seed(migration, seedOptions)),
     backfill: (backfillOptions?: BackfillOptions) =>
-      guard(() => backfill(migration, countingBackfill(backfillOptions ?? {}, counter))),
+      guard(() =>
+        backfill(migration, events.nudgingBackfill(countingBackfill(backfillOptions ?? {}, counter)), events.migrated),
+      ),
     audit: (auditOptions?: AuditOptions) => guard(() => recordedAudit(db, () => audit(db, m, auditOptions))),
     rollbackUser: (id: string, request?: RollbackRequest) =>
       guard(() =>
         rollbackUser(migration, { locks, ttlMs: config.lockTtlMs, waitMs: config.lockWaitMs }, id, {
           dryRun: request?.dryRun,
-        }),
+          after: events.rolledBack,
+        }).finally(events.nudge),
       ),
+    on: (type: OutboxEventType, handler: EventHandler) => outbox.on(type, handler),
     flushCounts: () => counter.flush(),
     async close() {
+      // First: deliveries in flight finish and their outcomes are written while the database is still open.
+      await outbox.close().catch(() => undefined);
       await counter.close();
       if (ownsLocks) await locks.close().catch(() => undefined);
       await db.close();
     },
   });
-  INTERNALS.set(orgshift, Object.freeze({ config, db, sql: m, locks, users, migration }));
+  INTERNALS.set(orgshift, Object.freeze({ config, db, sql: m, locks, users, migration, outbox }));
   return orgshift;
 }
 
@@ -278,4 +305,47 @@ async function health(db: Database, locks: LockManager): Promise<Health> {
       .catch(() => false),
   ]);
   return { database, lock };
+}
+
+/**
+ * Every change appends its events inside its own transaction (so they exist
+ * exactly when it commits) and, once committed, wakes this process's
+ * dispatcher instead of leaving the events to its next poll.
+ */
+function outboxHooks(db: Database, m: MapSql) {
+  const nudge = () => nudgeOutbox(db);
+  return {
+    nudge,
+    migrated: (trx: Executor, users: readonly PlannedUser[]) =>
+      appendEvents(trx, db.sql, migratedEvents(m.model, users)),
+    created: (trx: Executor, users: readonly PlannedUser[]) =>
+      appendEvents(
+        trx,
+        db.sql,
+        users.map((u) => createdEvent(m.model, u)),
+      ),
+    rolledBack: (trx: Executor, report: RollbackReport, before: RolledBackRows) =>
+      appendEvents(trx, db.sql, [rolledBackEvent(m.model, report.id, before.user, before.org)]),
+    /** Just-in-time migrations are committed when the observer hears of them. */
+    nudging(observer: DirectoryObserver): DirectoryObserver {
+      return {
+        ...observer,
+        migration(result, seconds) {
+          if (result === 'migrated') nudge();
+          observer.migration?.(result, seconds);
+        },
+      };
+    },
+    /** A backfill reports progress after each batch commits. */
+    nudgingBackfill(options: BackfillOptions): BackfillOptions {
+      if (options.dryRun) return options;
+      return {
+        ...options,
+        onProgress(progress) {
+          nudge();
+          options.onProgress?.(progress);
+        },
+      };
+    },
+  };
 }

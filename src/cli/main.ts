@@ -4,6 +4,7 @@ import { PACKAGE_VERSION } from '../package-version.js';
 import { register as registerAudit } from './commands/audit.js';
 import { register as registerBackfill } from './commands/backfill.js';
 import { register as registerDb } from './commands/db.js';
+import { register as registerOutbox } from './commands/outbox.js';
 import { register as registerRollback } from './commands/rollback.js';
 import { register as registerSchema } from './commands/schema.js';
 import { register as registerSeed } from './commands/seed.js';
@@ -28,6 +29,7 @@ for (const register of [
   registerBackfill,
   registerAudit,
   registerRollback,
+  registerOutbox,
 ])
   register(program);
 

@@ -4,6 +4,8 @@ import type { DatabaseConfig } from '../db/open-database.js';
 import { ConfigError } from '../errors.js';
 import type { LockConfig } from '../lock/lock-manager.js';
 import { createCodecs } from '../migration/codecs.js';
+import { OUTBOX_DEFAULTS, type OutboxConfig } from '../outbox/outbox-config.js';
+import { parseWebhookUrls } from '../outbox/webhook-endpoint.js';
 import { demoMap } from '../schema-map/demo-map.js';
 import { type LoadedMap, loadMapFile } from '../schema-map/load-map.js';
 import {
@@ -41,6 +43,8 @@ export interface OrgshiftConfig {
   readonly keys: KeyConfig;
   /** The schema map: the team's tables, and how each target value is derived. */
   readonly map: LoadedMap;
+  /** Webhooks and the dispatcher of after-commit events. */
+  readonly outbox: OutboxConfig;
 }
 
 /** Public demo keys: anyone can read them here, so they are refused on PostgreSQL. */
@@ -75,6 +79,15 @@ const envSchema = z.object({
   ORGSHIFT_ADMIN_TOKEN: bearerToken.optional(),
   ORGSHIFT_MAP: z.string().min(1).optional(),
   ORGSHIFT_CONFIG: z.string().optional(),
+  ORGSHIFT_WEBHOOK_URL: z.string().optional(),
+  ORGSHIFT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  ORGSHIFT_WEBHOOK_TIMEOUT_MS: positiveInt(600_000).default(OUTBOX_DEFAULTS.timeoutMs),
+  ORGSHIFT_OUTBOX_MAX_AGE_MS: positiveInt(30 * 24 * 3_600_000).default(OUTBOX_DEFAULTS.maxAgeMs),
+  ORGSHIFT_OUTBOX_RETRY_BASE_MS: positiveInt(24 * 3_600_000).default(OUTBOX_DEFAULTS.retryBaseMs),
+  ORGSHIFT_OUTBOX_RETRY_MAX_MS: positiveInt(24 * 3_600_000).default(OUTBOX_DEFAULTS.retryMaxMs),
+  ORGSHIFT_OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(OUTBOX_DEFAULTS.pollMs),
+  ORGSHIFT_OUTBOX_CONCURRENCY: positiveInt(1_000).default(OUTBOX_DEFAULTS.concurrency),
+  ORGSHIFT_OUTBOX_DISPATCH: z.enum(['on', 'off'], 'must be on or off').default('on'),
 });
 
 /** Names the first bad key the way a user wrote it: `ORGSHIFT_PORT`. */
@@ -158,6 +171,28 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): Databa
   return databaseFrom(parsed.data.ORGSHIFT_DATABASE_URL, parsed.data.ORGSHIFT_DATABASE_POOL_SIZE);
 }
 
+function outboxFrom(env: z.infer<typeof envSchema>): OutboxConfig {
+  const webhooks = parseWebhookUrls(env.ORGSHIFT_WEBHOOK_URL);
+  if (typeof webhooks === 'string') throw new ConfigError('ORGSHIFT_WEBHOOK_URL', webhooks);
+  if (webhooks.length > 0 && env.ORGSHIFT_WEBHOOK_SECRET === undefined) {
+    throw new ConfigError('ORGSHIFT_WEBHOOK_SECRET', 'is required when ORGSHIFT_WEBHOOK_URL is set');
+  }
+  if (env.ORGSHIFT_OUTBOX_RETRY_MAX_MS < env.ORGSHIFT_OUTBOX_RETRY_BASE_MS) {
+    throw new ConfigError('ORGSHIFT_OUTBOX_RETRY_MAX_MS', 'must not be less than ORGSHIFT_OUTBOX_RETRY_BASE_MS');
+  }
+  return Object.freeze({
+    webhooks: Object.freeze([...webhooks]),
+    webhookSecret: env.ORGSHIFT_WEBHOOK_SECRET,
+    timeoutMs: env.ORGSHIFT_WEBHOOK_TIMEOUT_MS,
+    maxAgeMs: env.ORGSHIFT_OUTBOX_MAX_AGE_MS,
+    retryBaseMs: env.ORGSHIFT_OUTBOX_RETRY_BASE_MS,
+    retryMaxMs: env.ORGSHIFT_OUTBOX_RETRY_MAX_MS,
+    pollMs: env.ORGSHIFT_OUTBOX_POLL_MS,
+    concurrency: env.ORGSHIFT_OUTBOX_CONCURRENCY,
+    dispatch: env.ORGSHIFT_OUTBOX_DISPATCH === 'on',
+  });
+}
+
 /**
  * Reads the configuration from the environment, then the optional config file.
  * Throws `ConfigError` naming the first bad key; never echoes a value, since
@@ -193,5 +228,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrgshiftConfig
     }),
     keys: keysFrom(env, map, database, e.ORGSHIFT_HOST),
     map,
+    outbox: outboxFrom(e),
   });
 }

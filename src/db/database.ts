@@ -1,4 +1,4 @@
-import type { Kysely, RawBuilder } from 'kysely';
+import type { Kysely, QueryResult, RawBuilder } from 'kysely';
 import type { Catalog } from '../schema-map/catalog.js';
 import type { SqlDialect } from './dialect/dialect.js';
 import type { OwnTables } from './own-tables.js';
@@ -54,6 +54,12 @@ export interface Database {
   prepare(text: string): PreparedQuery;
   /** PostgreSQL: a transaction; SQLite: BEGIN IMMEDIATE, queued behind this process's other writers. */
   writeTransaction<T>(fn: (trx: Executor) => Promise<T>): Promise<T>;
+  /**
+   * Runs one write statement as its own transaction, as cheaply as the
+   * database allows (PostgreSQL: one prepared round trip; SQLite: in the
+   * process's write queue). For small statements run many times (the outbox).
+   */
+  autocommit<R>(statement: RawBuilder<R>): Promise<QueryResult<R>>;
   /** Transactions whose data statements are prepared once per connection (for the same statements run many times). */
   batchTransactions(): Transact;
   /** A read-only transaction tuned for whole-table scans: one snapshot per statement group (the audit). */

@@ -63,4 +63,8 @@ export const OWN_SCHEMA: readonly SchemaStep[] = Object.freeze([
       )`,
     ],
   },
+  {
+    name: '003_outbox',
+    statements: (d: SqlDialect) => d.outbox.ddl,
+  },
 ]);

@@ -34,6 +34,9 @@ export interface OwnTables {
 
 export const FAILURES_TABLE = 'orgshift_migration_failures';
 
+/** Events waiting to be delivered after commit (src/outbox/, docs/outbox.md). */
+export const OUTBOX_TABLE = 'orgshift_outbox';
+
 /** Per-minute migration counters written by every migrating process (src/ops/progress/migration-counter.ts). */
 export const MIGRATION_COUNTS_TABLE = 'orgshift_migration_counts';
 /** One row per finished audit, whichever process ran it (src/ops/progress/audit-runs.ts). */

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { translateDatabaseError } from '../db/database-errors.js';
 import { OrgshiftError, UserExistsError } from '../errors.js';
 import type { ReadableLegacyRow } from '../migration/legacy-rows.js';
+import type { AfterWrites } from '../migration/migrate.js';
 import type { MigrationContext } from '../migration/migration-context.js';
 import { writeNativeUser } from '../migration/native-writes.js';
 import { type PlannedUser, planMigration } from '../migration/plan.js';
@@ -18,9 +19,13 @@ export interface NewUser {
  * legacy row holding just the key, the email and the display name, so a
  * template such as "{display_name|email} (personal)" names its org the same
  * way. Refuses keys that have a legacy row or a user (legacy users are
- * migrated, not created).
+ * migrated, not created). `after` runs in the same transaction (the outbox).
  */
-export async function insertNativeUser(ctx: MigrationContext, input: NewUser): Promise<PlannedUser> {
+export async function insertNativeUser(
+  ctx: MigrationContext,
+  input: NewUser,
+  after?: AfterWrites,
+): Promise<PlannedUser> {
   const planned = planNative(ctx, input);
   try {
     await ctx.db.writeTransaction(async (trx) => {
@@ -31,6 +36,7 @@ export async function insertNativeUser(ctx: MigrationContext, input: NewUser): P
         );
       if (taken.rows.length > 0) throw new UserExistsError(input.id);
       await writeNativeUser(trx, ctx, planned);
+      await after?.(trx, [planned]);
     });
     return planned;
   } catch (error) {

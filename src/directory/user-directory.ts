@@ -100,8 +100,7 @@ export class UserDirectory {
       waitMs: this.#options.waitMs,
     });
     try {
-      const planned = await insertNativeUser(this.#ctx, { ...input, id: key });
-      await this.#options.afterSignUp?.(this.#ctx.db.kysely, [planned]);
+      await insertNativeUser(this.#ctx, { ...input, id: key }, this.#options.afterSignUp);
     } finally {
       await lease.release().catch(() => false);
     }

@@ -45,6 +45,8 @@ export interface ServerOptions {
  */
 export async function createServer(orgshift: Orgshift, options: ServerOptions = {}): Promise<FastifyInstance> {
   const metrics = options.metrics ?? createMetrics();
+  const outbox = internalsOf(orgshift).outbox;
+  metrics.watchOutbox(() => outbox.counts());
   const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
     ...fastifyLimitOptions(limits),

@@ -80,7 +80,7 @@ export const verifyReportSchema = {
 export const statusSchema = {
   type: 'object',
   description: 'as `orgshift status --json`',
-  required: ['legacyTotal', 'migrated', 'pending', 'failed', 'invalid', 'lock'],
+  required: ['legacyTotal', 'migrated', 'pending', 'failed', 'invalid', 'outbox', 'lock'],
   properties: {
     legacyTotal: { type: 'integer' },
     migrated: { type: 'integer' },
@@ -91,6 +91,17 @@ export const statusSchema = {
       description: 'unmigrated rows no migration can take until repaired',
       required: ['nullKeys', 'duplicateKeys'],
       properties: { nullKeys: { type: 'integer' }, duplicateKeys: { type: 'integer' } },
+    },
+    outbox: {
+      type: 'object',
+      description: 'after-commit events: not yet delivered, of which retrying; dead (redrive with outbox retry --dead)',
+      required: ['pending', 'retrying', 'dead', 'oldestPendingSeconds'],
+      properties: {
+        pending: { type: 'integer' },
+        retrying: { type: 'integer' },
+        dead: { type: 'integer' },
+        oldestPendingSeconds: { type: ['integer', 'null'] },
+      },
     },
     lock: {
       type: 'object',

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { MapSql } from '../db/map-sql.js';
 import { FAILURES_TABLE } from '../db/own-tables.js';
+import { type OutboxCounts, OutboxStore } from '../outbox/outbox-store.js';
 
 export interface StatusReport {
   /** Every row of the legacy table. */
@@ -18,6 +19,8 @@ export interface StatusReport {
     /** The user key is shared with another row. */
     readonly duplicateKeys: number;
   };
+  /** After-commit events not yet delivered, and dead ones. */
+  readonly outbox: OutboxCounts;
 }
 
 /** Counts for `orgshift status`: one scan of the legacy table, one count of the repair queue. */
@@ -40,6 +43,7 @@ export async function status(db: Database, m: MapSql): Promise<StatusReport> {
     pending: Math.max(0, legacyTotal - migrated - nullKeys - duplicates),
     failed: Number(failures.rows[0]?.failed ?? 0),
     invalid: Object.freeze({ nullKeys, duplicateKeys: duplicates }),
+    outbox: await new OutboxStore(db).counts(),
   });
 }
 

@@ -46,6 +46,7 @@ describe('orgshift CLI', { timeout: 240_000 }, () => {
       pending: 25,
       failed: 0,
       invalid: { nullKeys: 0, duplicateKeys: 0 },
+      outbox: { pending: 0, retrying: 0, dead: 0, oldestPendingSeconds: null },
       lock: { kind: 'memory', healthy: true },
     });
   });

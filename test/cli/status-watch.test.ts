@@ -18,6 +18,7 @@ function sampleOf(migrated: number): WatchSample {
       pending: 200 - migrated,
       failed: 1,
       invalid: { nullKeys: 0, duplicateKeys: 0 },
+      outbox: { pending: 0, retrying: 0, dead: 0, oldestPendingSeconds: null },
       percentMigrated: migrated / 2,
     },
     ratePerMinute: 60,

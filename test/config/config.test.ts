@@ -130,6 +130,69 @@ describe('loadConfig', () => {
     if (key) expect(error.key).toBe(`${path}: ${key}`);
   });
 
+  describe('webhooks and the outbox', () => {
+    const SECRET = 'a-webhook-secret-0123';
+
+    it('has the documented defaults and no webhook', () => {
+      expect(loadConfig({}).outbox).toEqual({
+        webhooks: [],
+        webhookSecret: undefined,
+        timeoutMs: 10_000,
+        maxAgeMs: 86_400_000,
+        retryBaseMs: 1_000,
+        retryMaxMs: 3_600_000,
+        pollMs: 500,
+        concurrency: 32,
+        dispatch: true,
+      });
+    });
+
+    it('reads one URL or several, comma-separated, in order', () => {
+      const config = loadConfig({
+        ORGSHIFT_WEBHOOK_URL: 'https://a.example.com/hook, http://user:pw@b.example.com:8080/x?token=t',
+        ORGSHIFT_WEBHOOK_SECRET: SECRET,
+      });
+      expect(config.outbox.webhooks.map((w) => w.label)).toEqual([
+        'webhook #1 (https://a.example.com)',
+        'webhook #2 (http://b.example.com:8080)',
+      ]);
+      expect(config.outbox.webhooks[1]?.url().href).toBe('http://user:pw@b.example.com:8080/x?token=t');
+    });
+
+    it.each([
+      [{ ORGSHIFT_WEBHOOK_URL: 'https://a.example.com' }, 'ORGSHIFT_WEBHOOK_SECRET'],
+      [
+        { ORGSHIFT_WEBHOOK_URL: 'https://a.example.com', ORGSHIFT_WEBHOOK_SECRET: 'too-short' },
+        'ORGSHIFT_WEBHOOK_SECRET',
+      ],
+      [
+        { ORGSHIFT_WEBHOOK_URL: 'ftp://user:hunter2@a.example.com', ORGSHIFT_WEBHOOK_SECRET: SECRET },
+        'ORGSHIFT_WEBHOOK_URL',
+      ],
+      [
+        { ORGSHIFT_WEBHOOK_URL: 'https://a.example.com,not a url hunter2', ORGSHIFT_WEBHOOK_SECRET: SECRET },
+        'ORGSHIFT_WEBHOOK_URL',
+      ],
+      [
+        { ORGSHIFT_WEBHOOK_URL: 'https://a.example.com,https://a.example.com', ORGSHIFT_WEBHOOK_SECRET: SECRET },
+        'ORGSHIFT_WEBHOOK_URL',
+      ],
+      [{ ORGSHIFT_WEBHOOK_TIMEOUT_MS: '0' }, 'ORGSHIFT_WEBHOOK_TIMEOUT_MS'],
+      [{ ORGSHIFT_OUTBOX_MAX_AGE_MS: 'a day' }, 'ORGSHIFT_OUTBOX_MAX_AGE_MS'],
+      [{ ORGSHIFT_OUTBOX_RETRY_BASE_MS: '5000', ORGSHIFT_OUTBOX_RETRY_MAX_MS: '1000' }, 'ORGSHIFT_OUTBOX_RETRY_MAX_MS'],
+      [{ ORGSHIFT_OUTBOX_POLL_MS: '1' }, 'ORGSHIFT_OUTBOX_POLL_MS'],
+      [{ ORGSHIFT_OUTBOX_CONCURRENCY: '0' }, 'ORGSHIFT_OUTBOX_CONCURRENCY'],
+      [{ ORGSHIFT_OUTBOX_DISPATCH: 'maybe' }, 'ORGSHIFT_OUTBOX_DISPATCH'],
+    ])('names the key of %j and never its value', (env, key) => {
+      expect(badKey(env)).toBe(key);
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect((error as Error).message).not.toMatch(/hunter2|too-short|example\.com/);
+      }
+    });
+  });
+
   describe('refuses secrets that parse but cannot be meant', () => {
     const API = 'api-token-7f3c9a1be2d4';
     const ADMIN = 'admin-token-0c8e4b2f9a71';

@@ -20,6 +20,7 @@ const OWN_TABLES = [
   'orgshift_schema_versions',
   'orgshift_migration_counts',
   'orgshift_audit_runs',
+  'orgshift_outbox',
 ];
 
 /** Foreign-key columns of the demo layout; each must lead some index. */
@@ -89,7 +90,7 @@ describe('schema migrations on SQLite', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect(await migrateDemo(db)).toEqual({ applied: ['001_repair_queue', '002_progress'], changes: [] });
+    expect(await migrateDemo(db)).toEqual({ applied: ['001_repair_queue', '002_progress', '003_outbox'], changes: [] });
     expect(await migrateDemo(db)).toEqual({ applied: [], changes: [] });
   });
 
@@ -139,7 +140,7 @@ describePostgres('schema migrations on PostgreSQL', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect((await migrateDemo(db)).applied).toEqual(['001_repair_queue', '002_progress']);
+    expect((await migrateDemo(db)).applied).toEqual(['001_repair_queue', '002_progress', '003_outbox']);
     expect((await migrateDemo(db)).applied).toEqual([]);
   });
 
@@ -239,7 +240,7 @@ describePostgres("db migrate on a team's own tables (PostgreSQL)", () => {
   it('creates only orgshift_* tables when the map opts into nothing', async () => {
     const before = await teamSchema();
     const report = await migrateDatabase(configFor(teamMap({ marker: { type: 'timestamp', column: 'migrated_at' } })));
-    expect(report).toEqual({ applied: ['001_repair_queue', '002_progress'], changes: [] });
+    expect(report).toEqual({ applied: ['001_repair_queue', '002_progress', '003_outbox'], changes: [] });
     expect(await teamSchema()).toEqual(before);
   });
 

@@ -1,5 +1,6 @@
 import type { Database, Executor } from '../../src/db/database.js';
 import { internalsOf, type Orgshift } from '../../src/orgshift.js';
+import type { Outbox } from '../../src/outbox/outbox.js';
 
 /** The database under an open orgshift, for tests that count rows and corrupt data on purpose. */
 export function dbOf(orgshift: Orgshift): Database {
@@ -25,4 +26,9 @@ export function withMethods<T extends object>(original: T, methods: Partial<T>):
     Object.entries(methods).map(([name, value]) => [name, { value, enumerable: true }]),
   );
   return Object.create(original, descriptors) as T;
+}
+
+/** The outbox of an open orgshift: its dispatcher, counts and redrive. */
+export function outboxOf(orgshift: Orgshift): Outbox {
+  return internalsOf(orgshift).outbox;
 }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { BACKFILL_DEFAULTS, type BackfillOptions, type BackfillReport } from '../../ops/backfill/options.js';
+import { internalsOf, type Orgshift } from '../../orgshift.js';
+import type { DispatchStats } from '../../outbox/dispatcher.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
 import { createProgressReporter } from '../progress-reporter.js';
 import { type CommandOptions, wholeNumber, withOrgshift } from '../run-command.js';
@@ -19,6 +21,11 @@ moment, a rerun finishes the job (state is in the database). Users already recor
 
 SQLite serializes writers: one process is enough there, and --concurrency is
 forced to 1.
+
+With ORGSHIFT_WEBHOOK_URL set, the run also delivers the user.migrated events
+it writes, and at the end keeps going until none is due; events waiting for
+a retry are left to serve or "orgshift outbox run" (ORGSHIFT_OUTBOX_DISPATCH=off:
+deliver nothing here).
 
 Exit status: 0 when every attempted user migrated, 1 when any failed (see
 "orgshift status") or the run was interrupted, 2 on bad options.`;
@@ -61,6 +68,8 @@ export function register(program: Command): void {
           },
           again: () => process.exit(130),
         });
+        const { config, outbox } = internalsOf(orgshift);
+        const dispatching = config.outbox.dispatch && !options.dryRun && outbox.start();
         try {
           const report = await orgshift.backfill({
             concurrency: options.concurrency,
@@ -75,7 +84,8 @@ export function register(program: Command): void {
             signal: interrupt.signal,
           });
           reporter.stop();
-          printReport(report, options.json ?? false);
+          const delivered = dispatching ? await finishDeliveries(orgshift, interrupt.signal) : undefined;
+          printReport(report, delivered, options.json ?? false);
           return report.failed > 0 || report.invalidKeys > 0 || report.interrupted ? EXIT_FINDINGS : EXIT_OK;
         } finally {
           reporter.stop();
@@ -85,16 +95,29 @@ export function register(program: Command): void {
     );
 }
 
-function printReport(report: BackfillReport, json: boolean): void {
+/** Delivers what is due now (unless interrupted), then stops the dispatcher so its outcomes are written. */
+async function finishDeliveries(orgshift: Orgshift, signal: AbortSignal): Promise<DispatchStats> {
+  const { outbox } = internalsOf(orgshift);
+  if (!signal.aborted) {
+    note('backfill: done; delivering the events that are due (Ctrl-C leaves them to another dispatcher)');
+    await outbox.drain('due', signal);
+  }
+  await outbox.stop();
+  return outbox.stats;
+}
+
+function printReport(report: BackfillReport, outbox: DispatchStats | undefined, json: boolean): void {
   if (json) {
-    const { migrated, skipped, failed, seconds } = report;
+    const { migrated, skipped, failed, invalidKeys, seconds } = report;
     printJson({
       migrated,
       skipped,
       failed,
+      invalidKeys,
       seconds,
       ...(report.dryRun ? { dryRun: true } : {}),
       ...(report.interrupted ? { interrupted: true } : {}),
+      ...(outbox === undefined ? {} : { outbox }),
     });
     return;
   }
@@ -109,4 +132,7 @@ function printReport(report: BackfillReport, json: boolean): void {
     );
   }
   if (report.failed > 0 && !report.dryRun) note('backfill: failures are listed in orgshift_migration_failures');
+  if (outbox !== undefined) {
+    printLine(`outbox: delivered ${outbox.delivered}, retried ${outbox.retried}, dead ${outbox.dead}`);
+  }
 }

@@ -9,6 +9,7 @@ import { type ServeSettings, serveSettingsFromEnv } from '../../http/serve-setti
 import { DEFAULT_SHUTDOWN_GRACE_MS, shutdown } from '../../http/shutdown.js';
 import { sampleKeys } from '../../ops/sample-keys.js';
 import { internalsOf, type Orgshift, open } from '../../orgshift.js';
+import { fanOut, type OutboxObserver } from '../../outbox/outbox-observer.js';
 import { EXIT_USAGE, note, printLine, reportError } from '../output.js';
 import { configOrExit } from '../run-command.js';
 import { onStopSignals } from '../stop-signals.js';
@@ -85,6 +86,7 @@ async function serve(options: ServeOptions): Promise<void> {
     orgshift = await open(config, {
       migrate: true,
       observer: metrics.observer,
+      outboxObserver: fanOut(metrics.outboxObserver, outboxLog(logger)),
       onDatabaseError: (error) => logger.warn({ err: error }, 'database pool error'),
     });
     const demoUsers = options.demo ? await seedDemo(orgshift) : undefined;
@@ -95,6 +97,7 @@ async function serve(options: ServeOptions): Promise<void> {
       exitSoon(EXIT_USAGE);
       return;
     }
+    if (config.outbox.dispatch) internalsOf(orgshift).outbox.start();
     printLine(`orgshift: listening on ${address}`);
     if (demoUsers !== undefined) printDemoHints(address, demoUsers, config.http.apiToken);
     const signal = await stopped;
@@ -107,6 +110,15 @@ async function serve(options: ServeOptions): Promise<void> {
     await orgshift?.close().catch(() => undefined);
     exitSoon(Number(process.exitCode));
   }
+}
+
+/** Dead events are worth a warning; retries are routine. Errors name destinations by position and origin only. */
+function outboxLog(logger: ReturnType<typeof createLogger>): OutboxObserver {
+  return {
+    retried: (eventId, error) => logger.debug({ eventId, error }, 'outbox delivery failed; will retry'),
+    dead: (eventId, error) => logger.warn({ eventId, error }, 'outbox event dead: retries exhausted'),
+    databaseError: (error) => logger.warn({ err: error }, 'outbox: database unreachable; will retry'),
+  };
 }
 
 async function listen(app: Awaited<ReturnType<typeof createServer>>, config: OrgshiftConfig) {

@@ -33,7 +33,7 @@ function intervalSeconds(value: string): number {
 export function register(program: Command): void {
   program
     .command('status')
-    .description('legacy total, migrated, pending, failed; lock backend health')
+    .description('legacy total, migrated, pending, failed; outbox pending and dead; lock backend health')
     .option(
       '--sample <n>',
       `also list n legacy user ids to try (not yet migrated first; at most ${MAX_SAMPLE})`,
@@ -76,6 +76,7 @@ async function once(orgshift: Orgshift, options: StatusOptions): Promise<number>
     printLine(
       `invalid       ${counts.invalid.nullKeys} NULL key(s), ${counts.invalid.duplicateKeys} row(s) with a shared key`,
     );
+    printLine(`outbox        ${counts.outbox.pending} pending, ${counts.outbox.dead} dead`);
     printLine(`lock backend  ${lock.kind} (${lock.healthy ? 'healthy' : 'UNREACHABLE'})`);
     if (sample !== undefined) printLine(`sample ids    ${sample.join(' ')}`);
   }

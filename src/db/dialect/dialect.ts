@@ -1,5 +1,6 @@
 import type { TypeFamily } from '../../schema-map/catalog.js';
 import type { QualifiedName } from '../../schema-map/table-name.js';
+import type { OutboxSql } from './outbox-sql.js';
 
 export type DialectName = 'postgres' | 'sqlite';
 
@@ -99,6 +100,8 @@ export interface SqlDialect {
   readonly migrationLock: string | null;
   /** `alter table … add column` of `type` (quoted names given). */
   addColumn(table: string, column: string, type: string): string;
+  /** The outbox's statements (src/outbox/). */
+  readonly outbox: OutboxSql;
   readonly types: {
     /** A generated integer primary key. */
     readonly serialKey: string;

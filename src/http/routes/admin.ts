@@ -34,7 +34,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
     '/v1/admin/status',
     {
       schema: {
-        summary: 'legacy total, migrated, pending, failed; lock backend health',
+        summary: 'legacy total, migrated, pending, failed; outbox pending and dead; lock backend health',
         tags: ['admin'],
         security,
         response: { 200: statusSchema, ...errorResponses(401, 403, 500, 503) },

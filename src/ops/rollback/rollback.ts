@@ -34,8 +34,14 @@ export interface RollbackLocking {
 
 export interface RollbackOptions {
   readonly dryRun?: boolean;
-  /** Runs inside the rollback's transaction before it commits (the outbox). */
-  readonly after?: (trx: Executor, report: RollbackReport) => Promise<void>;
+  /** Runs inside the rollback's transaction before it commits (the outbox), with the rows as they were. */
+  readonly after?: (trx: Executor, report: RollbackReport, before: RolledBackRows) => Promise<void>;
+}
+
+/** The target rows a rollback removed (in place: the user row it restored), as they were before it. */
+export interface RolledBackRows {
+  readonly user: Row | null;
+  readonly org: Row | null;
 }
 
 /** Rolls back the transaction of a dry run after everything was computed. */
@@ -73,9 +79,9 @@ export async function rollbackUser(
     const lease = await locking.locks.acquire(userLockKey(key), { ttlMs: locking.ttlMs, waitMs: locking.waitMs });
     try {
       return await ctx.db.writeTransaction(async (trx) => {
-        const report = await rollbackWithin(trx, ctx, key, lease, options.dryRun ?? false);
+        const { report, before } = await rollbackWithin(trx, ctx, key, lease, options.dryRun ?? false);
         if (report.dryRun) throw new DryRunDone(report);
-        await options.after?.(trx, report);
+        await options.after?.(trx, report, before);
         if (lease.lost.aborted) throw new LockLostError(lease.key, 'lease lost before the rollback committed');
         return report;
       });
@@ -107,7 +113,7 @@ async function rollbackWithin(
   key: string,
   lease: Lease,
   dryRun: boolean,
-): Promise<RollbackReport> {
+): Promise<{ report: RollbackReport; before: RolledBackRows }> {
   const m = ctx.sql;
   const state = await loadRollbackState(trx, m, key);
   refuseUnlessRollbackable(ctx, key, state);
@@ -121,16 +127,11 @@ async function rollbackWithin(
   const legacy = state.legacy[0] as Row;
   const plan = planRestore(m, ctx.codecs, key, legacy, state);
   const orgId = state.org?.[m.model.org.id.column] ?? null;
+  const before = { user: state.user, org: state.org };
   if (dryRun) {
     const copies = await copiesOf(trx, ctx, key, false);
-    return report(
-      key,
-      true,
-      [...plan.legacy.keys()],
-      plan.discarded,
-      await countDependents(trx, ctx, key, orgId),
-      copies,
-    );
+    const dependents = await countDependents(trx, ctx, key, orgId);
+    return { report: report(key, true, [...plan.legacy.keys()], plan.discarded, dependents, copies), before };
   }
   await restoreLegacyRow(trx, ctx, key, plan.legacy);
   const dependentRows = await clearDependents(trx, ctx, key, orgId);
@@ -138,7 +139,7 @@ async function rollbackWithin(
   await deleteTargetRows(trx, ctx, key, orgId);
   await sql`delete from ${sql.raw(FAILURES_TABLE)} where kind = 'key' and subject = ${key}`.execute(trx);
   if (lease.lost.aborted) throw new LockLostError(lease.key, 'lease lost before the rollback committed');
-  return report(key, false, [...plan.legacy.keys()], plan.discarded, dependentRows, copiesDeleted);
+  return { report: report(key, false, [...plan.legacy.keys()], plan.discarded, dependentRows, copiesDeleted), before };
 }
 
 function report(

@@ -57,9 +57,12 @@ describe('progressSeries', () => {
 describe('withPercent', () => {
   it('rounds down, so 99.99 % never reads as done', () => {
     const invalid = { nullKeys: 0, duplicateKeys: 0 };
-    const counts = { legacyTotal: 10_000, migrated: 9_999, pending: 1, failed: 0, invalid };
+    const outbox = { pending: 0, retrying: 0, dead: 0, oldestPendingSeconds: null };
+    const counts = { legacyTotal: 10_000, migrated: 9_999, pending: 1, failed: 0, invalid, outbox };
     expect(withPercent(counts).percentMigrated).toBe(99.9);
     expect(withPercent({ ...counts, migrated: 10_000, pending: 0 }).percentMigrated).toBe(100);
-    expect(withPercent({ legacyTotal: 0, migrated: 0, pending: 0, failed: 0, invalid }).percentMigrated).toBe(100);
+    expect(withPercent({ legacyTotal: 0, migrated: 0, pending: 0, failed: 0, invalid, outbox }).percentMigrated).toBe(
+      100,
+    );
   });
 });

@@ -10,6 +10,8 @@ export interface CliRun {
   /** Resolves when the process exits (also after a kill). */
   readonly done: Promise<CliResult>;
   kill(signal?: NodeJS.Signals): void;
+  /** Standard error so far, while the process runs. */
+  stderr(): string;
 }
 
 export interface CliResult {
@@ -48,6 +50,7 @@ export function startCli(args: readonly string[], env: Record<string, string>): 
     kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
+    stderr: () => stderr,
   };
 }
 

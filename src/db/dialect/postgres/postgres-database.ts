@@ -60,6 +60,10 @@ export function openPostgres(options: PostgresOptions): Database {
     poolSize: options.poolSize,
     prepare: (text) => preparedQuery(pool, text),
     writeTransaction: (fn) => kysely.transaction().execute(fn),
+    autocommit(statement) {
+      batches ??= preparedStatementKysely(pool);
+      return statement.execute(batches);
+    },
     batchTransactions() {
       batches ??= preparedStatementKysely(pool);
       const prepared = batches;

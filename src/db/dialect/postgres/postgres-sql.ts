@@ -1,6 +1,7 @@
 import type { TypeFamily } from '../../../schema-map/catalog.js';
 import type { QualifiedName } from '../../../schema-map/table-name.js';
 import type { SqlDialect } from '../dialect.js';
+import { postgresOutboxSql } from './postgres-outbox-sql.js';
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 const asText = (expression: string) => `(${expression})::text collate "C"`;
@@ -82,6 +83,7 @@ export const POSTGRES_SQL: SqlDialect = Object.freeze({
   migrationLock: 'select pg_advisory_xact_lock(7239451108)',
   addColumn: (table: string, column: string, type: string) =>
     `alter table ${table} add column if not exists ${column} ${type}`,
+  outbox: postgresOutboxSql,
   types: Object.freeze({
     serialKey: 'bigint generated always as identity primary key',
     text: 'text',

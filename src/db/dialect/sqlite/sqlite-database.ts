@@ -51,6 +51,7 @@ export function openSqlite(options: SqliteOptions): Database {
     poolSize: 1,
     prepare: (text) => preparedQuery(kysely, sqlite, text),
     writeTransaction,
+    autocommit: (statement) => writeTransaction((trx) => statement.execute(trx)),
     batchTransactions: () => writeTransaction,
     // One connection: every statement already sees a consistent database between writers.
     snapshot: (fn) => fn(kysely),

@@ -1,5 +1,6 @@
 import type { QualifiedName } from '../../../schema-map/table-name.js';
 import type { SqlDialect } from '../dialect.js';
+import { sqliteOutboxSql } from './sqlite-outbox-sql.js';
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
@@ -78,6 +79,7 @@ export const SQLITE_SQL: SqlDialect = Object.freeze({
   migrationLock: null,
   // Callers add a column only after the catalog said it is missing (SQLite has no IF NOT EXISTS here).
   addColumn: (table: string, column: string, type: string) => `alter table ${table} add column ${column} ${type}`,
+  outbox: sqliteOutboxSql,
   types: Object.freeze({
     serialKey: 'integer primary key autoincrement',
     text: 'text',
