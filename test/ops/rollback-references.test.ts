@@ -57,8 +57,15 @@ describe.each(DIALECTS)('rollback and foreign keys on $name', (backend) => {
       return id;
     };
 
-    const rollback = async (id: string, query = ''): Promise<Refusal & { json: Record<string, unknown> }> => {
-      const response = await fetch(`${server.url}/v1/admin/users/${id}/rollback${query}`, { method: 'POST' });
+    const rollback = async (
+      id: string,
+      query = '',
+      body?: unknown,
+    ): Promise<Refusal & { json: Record<string, unknown> }> => {
+      const response = await fetch(`${server.url}/v1/admin/users/${id}/rollback${query}`, {
+        method: 'POST',
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
       const json = (await response.json()) as Record<string, unknown> & { error?: { code: string; message: string } };
       return { status: response.status, code: json.error?.code, message: json.error?.message ?? '', json };
     };
@@ -149,6 +156,12 @@ describe.each(DIALECTS)('rollback and foreign keys on $name', (backend) => {
       const http = await rollback(id, '?dryRun=true');
       expect(http.status).toBe(200);
       expect(http.json).toMatchObject({ id, dryRun: true, discarded, dependentRows: 4 });
+      // The flag in a JSON body means the same; a body the route does not know is refused, never ignored.
+      expect(await rollback(id, '', { dryRun: true })).toMatchObject({ status: 200, json: http.json });
+      expect(await rollback(id, '?dryRun=false', { dryRun: true })).toMatchObject({ status: 200, json: http.json });
+      expect(await rollback(id, '', { dry_run: true })).toMatchObject({ status: 400, code: 'invalid_request' });
+      expect(await rollback(id, '?dry_run=true')).toMatchObject({ status: 400, code: 'invalid_request' });
+      expect(await rollback(id, '', [true])).toMatchObject({ status: 400, code: 'invalid_request' });
       expect(await dumpAll(orgshift)).toEqual(before);
       const cli = await runCli(['rollback', id, '--dry-run', '--json'], instance.env);
       expect({ code: cli.code, report: JSON.parse(cli.stdout) }).toEqual({ code: 0, report: http.json });
