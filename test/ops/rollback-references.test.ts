@@ -146,11 +146,15 @@ describe.each(DIALECTS)('rollback and foreign keys on $name', (backend) => {
       expect(await count(orgshift, 'seat_grants')).toBe(1);
     });
 
-    it('a dry run (HTTP and CLI) lists a renamed personal org as discarded and changes nothing; the rollback reports the same', async () => {
+    it("a dry run (HTTP and CLI) lists the personal org's new name and contact email as discarded and changes nothing; the rollback reports the same", async () => {
       const id = next();
       await orgshift.getUser(id);
-      await sql`update orgs set name = 'Renamed after the migration' where id = ${id}`.execute(kyselyOf(orgshift));
-      const discarded = [{ field: 'target.org.fields.name', column: 'orgs.name' }];
+      await sql`update orgs set name = 'Renamed after the migration', contact_email = 'billing@example.com'
+        where id = ${id}`.execute(kyselyOf(orgshift));
+      const discarded = [
+        { field: 'target.org.fields.name', column: 'orgs.name' },
+        { field: 'target.org.fields.contact_email', column: 'orgs.contact_email' },
+      ];
       const before = await dumpAll(orgshift);
 
       const http = await rollback(id, '?dryRun=true');
