@@ -6,8 +6,9 @@
  * so each child's clock is calibrated against this one first (NTP-style:
  * the reply with the shortest round trip bounds the offset error by half of it).
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { LockConfig } from '../../src/lock/lock-manager.js';
 import type { ContenderPlan, Round } from '../fixtures/handoff-contender.js';
@@ -41,7 +42,7 @@ export interface CrossProcessResult {
 
 interface Contender {
   readonly index: number;
-  readonly child: ChildProcessWithoutNullStreams;
+  readonly child: ChildProcessByStdio<Writable, Readable, null>;
   next(): Promise<string>;
 }
 
