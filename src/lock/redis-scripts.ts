@@ -51,7 +51,7 @@ local function hand_over(retain, self)
       redis.call('hdel', waiters, token)
       local deadline, ttl, channel = string.match(entry, '^(%d+) (%d+) (.+)$')
       deadline, ttl = tonumber(deadline), tonumber(ttl)
-      if deadline > now_ms then
+      if deadline and ttl and deadline > now_ms then
         redis.call('set', lock, token, 'PX', ttl)
         local f = draw_fence(ttl, retain)
         if token == self or redis.call('publish', channel, token .. ' ' .. f) > 0 then

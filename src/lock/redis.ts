@@ -67,8 +67,10 @@ export class RedisLockManager implements LockManager {
   /** Names this manager in the grant channels, so it hears the grants for its own waiters only. */
   readonly #owner = newLockToken().slice(0, 16);
   readonly #leases = new Set<RedisLease>();
-  /** In-flight acquires, so close() can end them. */
-  readonly #acquiring = new Set<AbortController>();
+  /** In-flight acquires, so close() can end them and wait until they have. */
+  readonly #acquiring = new Map<AbortController, Promise<void>>();
+  /** Best-effort releases still on their way; close() lets them finish. */
+  readonly #cleanups = new Set<Promise<void>>();
   readonly #onBackgroundError: (error: unknown) => void;
   readonly #autoRenew: boolean;
   readonly #pollMinMs: number;
@@ -106,27 +108,39 @@ export class RedisLockManager implements LockManager {
     // One signal ends every step of this acquire: the caller's abort, the wait deadline or close().
     const stop = new AbortController();
     const unfollow = follow(opts.signal, stop);
-    this.#acquiring.add(stop);
+    const winning = this.#win(key, keys, token, opts, started, stop);
+    this.#acquiring.set(stop, winning.then(noop, noop));
     try {
-      const won = await this.#contend(key, keys, token, opts, started, stop);
-      if (stop.signal.aborted) {
-        // Won in the same tick as close() or the caller's abort: nobody will use this lock.
-        this.#releaseQuietly(keys, token);
-        throw stop.signal.reason;
-      }
-      const lease = new RedisLease(key, token, won.fence, opts.ttlMs, won.validUntil, keys, {
-        scripts: this.#scripts,
-        autoRenew: this.#autoRenew,
-        onBackgroundError: this.#onBackgroundError,
-        forget: (l) => this.#leases.delete(l),
-        handedOver: (grant) => this.#grants.deliver(grant),
-      });
-      this.#leases.add(lease);
-      return lease;
+      return await winning;
     } finally {
       unfollow();
       this.#acquiring.delete(stop);
     }
+  }
+
+  async #win(
+    key: string,
+    keys: RedisLockKeys,
+    token: string,
+    opts: AcquireOptions,
+    started: number,
+    stop: AbortController,
+  ): Promise<RedisLease> {
+    const won = await this.#contend(key, keys, token, opts, started, stop);
+    if (stop.signal.aborted) {
+      // Won in the same tick as close() or the caller's abort: nobody will use this lock.
+      this.#releaseQuietly(keys, token);
+      throw stop.signal.reason;
+    }
+    const lease = new RedisLease(key, token, won.fence, opts.ttlMs, won.validUntil, keys, {
+      scripts: this.#scripts,
+      autoRenew: this.#autoRenew,
+      onBackgroundError: this.#onBackgroundError,
+      forget: (l) => this.#leases.delete(l),
+      handedOver: (grant) => this.#grants.deliver(grant),
+    });
+    this.#leases.add(lease);
+    return lease;
   }
 
   /** Compare-and-delete with an arbitrary token: what `Lease.release` does, for tests and tools. */
@@ -154,10 +168,13 @@ export class RedisLockManager implements LockManager {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const stop of this.#acquiring) stop.abort(new LockUnavailableError('redis lock manager closed'));
+    const ending = [...this.#acquiring.values()];
+    for (const stop of this.#acquiring.keys()) stop.abort(new LockUnavailableError('redis lock manager closed'));
+    // Ended waiters leave the queue before the connection goes.
+    await Promise.all(ending);
     const held = [...this.#leases];
     for (const lease of held) lease.abandon('lock manager closed');
-    await Promise.all(held.map((lease) => lease.release()));
+    await Promise.all([...held.map((lease) => lease.release()), ...this.#cleanups]);
     await Promise.all([this.#grants.close(), this.#connection.close()]);
   }
 
@@ -182,7 +199,7 @@ export class RedisLockManager implements LockManager {
           // Queues us, or takes the lock if the holder let go meanwhile; later rounds are the fallback poll.
           const attempt = await this.#attempt(keys, token, opts.ttlMs, deadline - Date.now(), stop.signal);
           if (attempt.acquired) return won(attempt);
-          const grant = await waker.next(this.#pollDelay(attempt.holderPttlMs), stop.signal);
+          const grant = await waker.next(this.#pollDelay(attempt.holderPttlMs, opts.ttlMs), stop.signal);
           // Granted after that attempt ran, so no earlier than it was sent.
           if (grant !== undefined) return grantedAfter(grant, attempt.sentAt, opts.ttlMs);
         }
@@ -219,18 +236,27 @@ export class RedisLockManager implements LockManager {
   }
 
   #releaseQuietly(keys: RedisLockKeys, token: string): void {
-    this.#scripts.release(keys, token).then(({ grant }) => {
-      if (grant !== undefined) this.#grants.deliver(grant);
-    }, this.#onBackgroundError);
+    const cleanup = this.#scripts
+      .release(keys, token)
+      .then(({ grant }) => {
+        if (grant !== undefined) this.#grants.deliver(grant);
+      }, this.#onBackgroundError)
+      .finally(() => this.#cleanups.delete(cleanup));
+    this.#cleanups.add(cleanup);
   }
 
   #keys(key: string): RedisLockKeys {
     return redisLockKeys(this.#prefix, key, this.#owner);
   }
 
-  /** Jittered so waiters in many processes do not poll in lockstep; never later than the holder's expiry. */
-  #pollDelay(holderPttlMs: number): number {
-    const jittered = this.#pollMinMs + Math.random() * this.#pollSpreadMs;
+  /**
+   * Jittered so waiters in many processes do not poll in lockstep; never later
+   * than the holder's expiry, nor than a third of our own TTL: a grant counts
+   * from our last poll (see `grantedAfter`), so polls must be frequent enough
+   * to leave most of the TTL to the lease.
+   */
+  #pollDelay(holderPttlMs: number, ttlMs: number): number {
+    const jittered = Math.min(this.#pollMinMs + Math.random() * this.#pollSpreadMs, ttlMs / 3);
     return holderPttlMs >= 0 ? Math.min(jittered, holderPttlMs + 1) : jittered;
   }
 }
@@ -242,6 +268,8 @@ function won(attempt: Extract<Attempt, { acquired: true }>): Won {
 function grantedAfter(grant: Grant, notBefore: number, ttlMs: number): Won {
   return { fence: grant.fence, validUntil: notBefore + ttlMs };
 }
+
+function noop(): void {}
 
 function follow(signal: AbortSignal | undefined, stop: AbortController): () => void {
   if (signal === undefined) return () => undefined;
