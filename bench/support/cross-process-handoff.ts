@@ -27,9 +27,18 @@ export interface CrossProcessPlan {
   readonly thinkMs: number;
 }
 
+/** One hand-off, every instant on this process's clock (ms since the epoch, fractional). */
+export interface Handoff {
+  /** The holder called release(). */
+  readonly releasedAt: number;
+  /** acquire() resolved in the next holder's process. */
+  readonly gotAt: number;
+  /** The next holder's fence. */
+  readonly fence: bigint;
+}
+
 export interface CrossProcessResult {
-  /** Milliseconds from release() in one process to acquire() resolving in the next holder's. */
-  readonly handoffs: readonly number[];
+  readonly handoffs: readonly Handoff[];
   /** Turns the releasing process took back itself (not hand-offs; counted to show how often it happens). */
   readonly kept: number;
   /** Turns whose next holder only asked after the release began (nobody was waiting: not a hand-off). */
@@ -127,7 +136,7 @@ function onParentClock(round: Round, process: number, calibration: Calibration):
 /** Orders every turn by fence (the lock's own order of holders) and measures each release → next holder. */
 function handoffsOf(turns: readonly Turn[]): Pick<CrossProcessResult, 'handoffs' | 'kept' | 'unqueued'> {
   const ordered = [...turns].sort((a, b) => compareFences(a.fence, b.fence));
-  const handoffs: number[] = [];
+  const handoffs: Handoff[] = [];
   let kept = 0;
   let unqueued = 0;
   for (let i = 1; i < ordered.length; i++) {
@@ -135,7 +144,7 @@ function handoffsOf(turns: readonly Turn[]): Pick<CrossProcessResult, 'handoffs'
     const next = ordered[i]!;
     if (next.process === previous.process) kept += 1;
     else if (next.askedAt >= previous.releasedAt) unqueued += 1;
-    else handoffs.push(next.gotAt - previous.releasedAt);
+    else handoffs.push({ releasedAt: previous.releasedAt, gotAt: next.gotAt, fence: BigInt(next.fence) });
   }
   return { handoffs, kept, unqueued };
 }
