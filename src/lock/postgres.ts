@@ -75,7 +75,7 @@ const ANSWER_GRACE_MS = 2_000;
 const DEFAULT_POOL_SIZE = 10;
 
 /**
- * PostgreSQL session advisory locks (DESIGN §4). The server queues waiters and
+ * PostgreSQL session advisory locks. The server queues waiters and
  * `lock_timeout` bounds the wait, so there is no polling; a holder that crashes
  * takes its lock with its connection. Every lease owns a dedicated connection,
  * and one acquirer per key and process at a time waits at the server (the
