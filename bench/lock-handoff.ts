@@ -394,11 +394,11 @@ function crossTable(runs: readonly CrossRun[]): string {
     values === undefined ? '–' : `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
   const rows = runs.map((run, i) => {
     const h = handoffMs(run);
-    return `| orgshift ${run.backend} | ${Math.floor(i / 2) + 1} | ${h.length} | ${ms(percentile(h, 50))} | ${ms(percentile(h, 90))} | ${ms(percentile(h, 99))} | ${ms(Math.max(...h))} | ${split(run.toGrant)} | ${split(run.fromGrant)} |`;
+    return `| orgshift ${run.backend} | ${Math.floor(i / 2) + 1} | ${h.length} | ${ms(percentile(h, 50))} | ${ms(percentile(h, 90))} | ${ms(percentile(h, 99))} | ${ms(Math.max(...h))} | ${split(run.toGrant)} | ${split(run.fromGrant)} | ${(run.result.cpuPerTurnMs * 1_000).toFixed(0)} |`;
   });
   return [
-    '| lock | run | hand-offs | p50 | p90 | p99 | max | release → grant at Redis, p50 / p99 | grant → waiter has it, p50 / p99 |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| lock | run | hand-offs | p50 | p90 | p99 | max | release → grant at Redis, p50 / p99 | grant → waiter has it, p50 / p99 | client CPU per turn, µs |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }
@@ -444,7 +444,7 @@ ${new Date().toISOString().slice(0, 10)} · ${cpu[0]?.model.trim() ?? 'unknown C
 
 ### Between processes
 
-${CROSS_PROCESSES} processes, each with its own lock manager, take turns on one key: acquire, hold 1 ms, release, think 0–2 ms, ${CROSS_ROUNDS} times each. A hand-off runs from the holder calling \`release()\` to \`acquire()\` resolving in another process that was already waiting; turns are put in order by fence. Milliseconds, one row per run.
+${CROSS_PROCESSES} processes, each with its own lock manager, take turns on one key: acquire, hold 1 ms, release, think 0–2 ms, ${CROSS_ROUNDS} times each. A hand-off runs from the holder calling \`release()\` to \`acquire()\` resolving in another process that was already waiting; turns are put in order by fence. Milliseconds, one row per run; the last column is the CPU the three contender processes spent per turn (user + system, all three together: far less sensitive than the latencies to what else runs).
 
 ${crossTable(across)}
 

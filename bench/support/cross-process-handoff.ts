@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { LockConfig } from '../../src/lock/lock-manager.js';
-import type { ContenderPlan, Round } from '../fixtures/handoff-contender.js';
+import type { ContenderPlan, ContenderReport, Round } from '../fixtures/handoff-contender.js';
 
 const CONTENDER = fileURLToPath(new URL('../fixtures/handoff-contender.ts', import.meta.url));
 const CALIBRATION_PINGS = 200;
@@ -43,6 +43,8 @@ export interface CrossProcessResult {
   readonly kept: number;
   /** Turns whose next holder only asked after the release began (nobody was waiting: not a hand-off). */
   readonly unqueued: number;
+  /** CPU time the contender processes spent, per turn (hand-off or not), ms. */
+  readonly cpuPerTurnMs: number;
   /** Largest offset error over the children, ms (half the best calibration round trip). */
   readonly clockErrorMs: number;
   /** Largest absolute offset found between this process's clock and a child's, ms. */
@@ -71,10 +73,13 @@ export async function measureCrossProcess(plan: CrossProcessPlan): Promise<Cross
     const calibrations: Calibration[] = [];
     for (const c of contenders) calibrations.push(await calibrate(c));
     for (const c of contenders) c.child.stdin.write('go\n');
-    const reports = await Promise.all(contenders.map(async (c) => JSON.parse(await c.next()) as Round[]));
-    const turns = reports.flatMap((rounds, index) => rounds.map((r) => onParentClock(r, index, calibrations[index]!)));
+    const reports = await Promise.all(contenders.map(async (c) => JSON.parse(await c.next()) as ContenderReport));
+    const turns = reports.flatMap((report, index) =>
+      report.rounds.map((r) => onParentClock(r, index, calibrations[index]!)),
+    );
     return {
       ...handoffsOf(turns),
+      cpuPerTurnMs: reports.reduce((sum, r) => sum + r.cpuMs, 0) / turns.length,
       clockErrorMs: Math.max(...calibrations.map((c) => c.errorMs)),
       clockOffsetMs: Math.max(...calibrations.map((c) => Math.abs(c.offsetMs))),
     };
