@@ -128,12 +128,14 @@ export class PostgresLockManager implements LockManager {
     deadline: number,
   ): Promise<PostgresLease> {
     const lockKey = advisoryKey(key);
+    // Drawn now, not once the lock is ours: nothing but the lock itself should sit between a release and this acquire.
+    const token = newLockToken();
     const pooled = await abortable(this.#pool.take(key, deadline), opts.signal, (p) => this.#pool.give(p));
     const fence = await abortable(this.#lock(pooled, key, lockKey, started, deadline), opts.signal, () =>
       // Nobody waits for this lock any more: dropping the connection is the surest unlock.
       this.#pool.discard(pooled),
     );
-    const lease = new PostgresLease(key, newLockToken(), fence, opts.ttlMs, lockKey, pooled, {
+    const lease = new PostgresLease(key, token, fence, opts.ttlMs, lockKey, pooled, {
       pool: this.#pool,
       onBackgroundError: this.#onBackgroundError,
       ended: (l) => this.#leases.delete(l),
