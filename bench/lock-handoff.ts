@@ -22,6 +22,7 @@ import type { LockConfig, LockManager } from '../src/lock/lock-manager.js';
 import { MemoryLockManager } from '../src/lock/memory.js';
 import { PostgresLockManager } from '../src/lock/postgres.js';
 import { RedisLockManager } from '../src/lock/redis.js';
+import type { FloorConfig } from './fixtures/floor-locks.js';
 import { type CrossProcessResult, measureCrossProcess } from './support/cross-process-handoff.js';
 import { percentile } from './support/stats.js';
 
@@ -324,13 +325,36 @@ function verdict(runs: readonly Measurement[][]): string {
   return `Worst hand-off p50 per row over the runs: ${detail}.`;
 }
 
+/** What runs across processes: orgshift's two networked locks, each beside its bare floor (bench/fixtures/floor-locks.ts). */
+const CROSS_SUBJECTS = [
+  { name: 'orgshift redis', kind: 'redis' },
+  { name: 'floor: Redis BLPOP baton', kind: 'floor-redis' },
+  { name: 'orgshift postgres', kind: 'postgres' },
+  { name: 'floor: bare advisory lock', kind: 'floor-postgres' },
+] as const;
+type CrossSubject = (typeof CROSS_SUBJECTS)[number];
+
 interface CrossRun {
-  readonly backend: 'postgres' | 'redis';
+  readonly subject: CrossSubject;
+  readonly run: number;
   readonly result: CrossProcessResult;
-  /** Milliseconds; Redis only: from release() to the grant at the server (the fence is the server clock then). */
+  /** Milliseconds; orgshift redis only: from release() to the grant at the server (the fence is the server clock then). */
   readonly toGrant?: readonly number[];
-  /** Milliseconds; Redis only: from the grant at the server to acquire() resolving in the waiter. */
+  /** Milliseconds; orgshift redis only: from the grant at the server to acquire() resolving in the waiter. */
   readonly fromGrant?: readonly number[];
+}
+
+function crossLock(subject: CrossSubject, scratch: Scratch): LockConfig | FloorConfig {
+  switch (subject.kind) {
+    case 'redis':
+      return { kind: 'redis', url: REDIS_URL, prefix: scratch.redisPrefix };
+    case 'floor-redis':
+      return { kind: 'floor-redis', url: REDIS_URL, prefix: scratch.redisPrefix };
+    case 'postgres':
+      return { kind: 'postgres', url: scratch.pgUrl };
+    case 'floor-postgres':
+      return { kind: 'floor-postgres', url: scratch.pgUrl };
+  }
 }
 
 /** Redis TIME minus our clock, ms, from the round trip that was shortest; and half that round trip (the error). */
@@ -354,16 +378,12 @@ async function redisClockOffset(): Promise<{ offsetMs: number; errorMs: number }
 
 async function measureAcrossProcesses(scratch: Scratch): Promise<CrossRun[]> {
   const runs: CrossRun[] = [];
-  for (let i = 0; i < CROSS_RUNS; i++) {
-    for (const backend of ['redis', 'postgres'] as const) {
-      process.stderr.write(`  across processes: ${backend}, run ${i + 1}/${CROSS_RUNS}\n`);
-      const lock: LockConfig =
-        backend === 'redis'
-          ? { kind: 'redis', url: REDIS_URL, prefix: scratch.redisPrefix }
-          : { kind: 'postgres', url: scratch.pgUrl };
-      const clock = backend === 'redis' ? await redisClockOffset() : undefined;
+  for (let run = 1; run <= CROSS_RUNS; run++) {
+    for (const subject of CROSS_SUBJECTS) {
+      process.stderr.write(`  across processes: ${subject.name}, run ${run}/${CROSS_RUNS}\n`);
+      const clock = subject.kind === 'redis' ? await redisClockOffset() : undefined;
       const result = await measureCrossProcess({
-        lock,
+        lock: crossLock(subject, scratch),
         key: `bench:across:${randomBytes(4).toString('hex')}`,
         processes: CROSS_PROCESSES,
         roundsPerProcess: CROSS_ROUNDS,
@@ -371,13 +391,14 @@ async function measureAcrossProcesses(scratch: Scratch): Promise<CrossRun[]> {
         thinkMs: 2,
       });
       if (clock === undefined) {
-        runs.push({ backend, result });
+        runs.push({ subject, run, result });
         continue;
       }
       // The fence is the server's clock (µs) at the grant, unless two grants shared a microsecond.
       const grantedAt = (fence: bigint) => Number(fence) / 1_000 - clock.offsetMs;
       runs.push({
-        backend,
+        subject,
+        run,
         result,
         toGrant: result.handoffs.map((h) => grantedAt(h.fence) - h.releasedAt),
         fromGrant: result.handoffs.map((h) => h.gotAt - grantedAt(h.fence)),
@@ -392,9 +413,9 @@ const handoffMs = (run: CrossRun) => run.result.handoffs.map((h) => h.gotAt - h.
 function crossTable(runs: readonly CrossRun[]): string {
   const split = (values: readonly number[] | undefined) =>
     values === undefined ? '–' : `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
-  const rows = runs.map((run, i) => {
+  const rows = runs.map((run) => {
     const h = handoffMs(run);
-    return `| orgshift ${run.backend} | ${Math.floor(i / 2) + 1} | ${h.length} | ${ms(percentile(h, 50))} | ${ms(percentile(h, 90))} | ${ms(percentile(h, 99))} | ${ms(Math.max(...h))} | ${split(run.toGrant)} | ${split(run.fromGrant)} | ${(run.result.cpuPerTurnMs * 1_000).toFixed(0)} |`;
+    return `| ${run.subject.name} | ${run.run} | ${h.length} | ${ms(percentile(h, 50))} | ${ms(percentile(h, 90))} | ${ms(percentile(h, 99))} | ${ms(Math.max(...h))} | ${split(run.toGrant)} | ${split(run.fromGrant)} | ${(run.result.cpuPerTurnMs * 1_000).toFixed(0)} |`;
   });
   return [
     '| lock | run | hand-offs | p50 | p90 | p99 | max | release → grant at Redis, p50 / p99 | grant → waiter has it, p50 / p99 | client CPU per turn, µs |',
@@ -404,12 +425,12 @@ function crossTable(runs: readonly CrossRun[]): string {
 }
 
 function crossVerdict(runs: readonly CrossRun[]): string {
-  const lines = (['redis', 'postgres'] as const).map((backend) => {
-    const mine = runs.filter((r) => r.backend === backend).map(handoffMs);
+  const lines = (['orgshift redis', 'orgshift postgres'] as const).map((name) => {
+    const mine = runs.filter((r) => r.subject.name === name).map(handoffMs);
     const p50s = mine.map((h) => percentile(h, 50));
     const p99s = mine.map((h) => percentile(h, 99));
     const met = Math.max(...p50s) <= TARGET_P50_MS && Math.max(...p99s) <= TARGET_P99_MS;
-    return `${backend}: p50 ${ms(Math.min(...p50s))}–${ms(Math.max(...p50s))} ms, p99 ${ms(Math.min(...p99s))}–${ms(Math.max(...p99s))} ms (${met ? 'met in every run' : 'NOT met in every run'})`;
+    return `${name.replace(/^orgshift /, '')}: p50 ${ms(Math.min(...p50s))}–${ms(Math.max(...p50s))} ms, p99 ${ms(Math.min(...p99s))}–${ms(Math.max(...p99s))} ms (${met ? 'met in every run' : 'NOT met in every run'})`;
   });
   return `Target: p50 ≤ ${TARGET_P50_MS} ms and p99 ≤ ${TARGET_P99_MS} ms across processes, on Redis and on PostgreSQL. ${lines.join('; ')}.`;
 }
@@ -444,7 +465,7 @@ ${new Date().toISOString().slice(0, 10)} · ${cpu[0]?.model.trim() ?? 'unknown C
 
 ### Between processes
 
-${CROSS_PROCESSES} processes, each with its own lock manager, take turns on one key: acquire, hold 1 ms, release, think 0–2 ms, ${CROSS_ROUNDS} times each. A hand-off runs from the holder calling \`release()\` to \`acquire()\` resolving in another process that was already waiting; turns are put in order by fence. Milliseconds, one row per run; the last column is the CPU the three contender processes spent per turn (user + system, all three together: far less sensitive than the latencies to what else runs).
+${CROSS_PROCESSES} processes, each with its own lock manager, take turns on one key: acquire, hold 1 ms, release, think 0–2 ms, ${CROSS_ROUNDS} times each. A hand-off runs from the holder calling \`release()\` to \`acquire()\` resolving in another process that was already waiting; turns are put in order by fence. Each orgshift lock runs beside its *floor*, the least a hand-off between processes costs on that server: a baton in a Redis list that waiters BLPOP (one trip through Redis, as orgshift's grant), and bare \`pg_advisory_lock\`/\`pg_advisory_unlock\` on one connection (what orgshift's postgres lock does, minus everything around it); neither has a TTL, renewal or crash recovery. Milliseconds, one row per run; the last column is the CPU the three contender processes spent per turn (user + system, all three together: far less sensitive than the latencies to what else runs).
 
 ${crossTable(across)}
 

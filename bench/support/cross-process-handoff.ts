@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { LockConfig } from '../../src/lock/lock-manager.js';
+import type { FloorConfig } from '../fixtures/floor-locks.js';
 import type { ContenderPlan, ContenderReport, Round } from '../fixtures/handoff-contender.js';
 
 const CONTENDER = fileURLToPath(new URL('../fixtures/handoff-contender.ts', import.meta.url));
@@ -19,7 +20,7 @@ const CALIBRATION_PINGS = 200;
 const wallClock = () => performance.timeOrigin + performance.now();
 
 export interface CrossProcessPlan {
-  readonly lock: LockConfig;
+  readonly lock: LockConfig | FloorConfig;
   readonly key: string;
   readonly processes: number;
   readonly roundsPerProcess: number;
