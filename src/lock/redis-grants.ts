@@ -57,6 +57,12 @@ export class RedisGrants {
     return waker;
   }
 
+  /** Whether grants on `channel` already reach this process (another waiter here, or a lingering subscription). */
+  listening(channel: string): boolean {
+    const state = this.#channels.get(channel);
+    return state !== undefined && !state.failed && !this.#tails.has(channel);
+  }
+
   /** Wakes the waiter of this process that `grant` names; a grant for anyone else is not ours to act on. */
   deliver(grant: Grant): void {
     this.#waiting.get(grant.token)?.wake(grant);

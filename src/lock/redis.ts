@@ -186,8 +186,11 @@ export class RedisLockManager implements LockManager {
     started: number,
     stop: AbortController,
   ): Promise<Won> {
-    const first = await this.#attempt(keys, token, opts.ttlMs, 0, stop.signal);
-    if (first.acquired) return won(first);
+    // A try without queueing first, unless grants for this key already reach us: then the queueing try is the first.
+    if (opts.waitMs === 0 || !this.#grants.listening(keys.channel)) {
+      const first = await this.#attempt(keys, token, opts.ttlMs, 0, stop.signal);
+      if (first.acquired) return won(first);
+    }
     const deadline = started + opts.waitMs;
     if (deadline <= Date.now()) throw new LockTimeoutError(key, Date.now() - started);
     const timer = setTimeout(() => stop.abort(new LockTimeoutError(key, Date.now() - started)), deadline - Date.now());
