@@ -6,7 +6,7 @@ import { type Violation, violation } from './violations.js';
 export type StructureCheck = (loaded: LoadedUser) => readonly Violation[];
 
 /**
- * The structural invariants (docs/invariants.md) on the graph one load
+ * The structural invariants (docs/design.md#invariants) on the graph one load
  * returned: no extra query, so they run on every read.
  */
 export function structureCheck(model: MapModel): StructureCheck {
