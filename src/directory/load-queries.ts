@@ -65,14 +65,10 @@ function orgRef(m: MapSql, alias: string, column: string | null): string {
   return column === null ? 'null' : m.col(alias, column);
 }
 
-function headColumns(m: MapSql): string {
+/** The key asked for and the user row's own columns, as both graphs name them. */
+function userColumns(m: MapSql): string[] {
   const model = m.model;
   const u = userAlias(m);
-  const org = model.org;
-  const orgName = (alias: string) => m.col(alias, org.name ?? org.id.column);
-  const legacyRows = m.resolved.keyUnique
-    ? `case when ${m.key('l')} is null then 0 else 1 end`
-    : `(select count(*) from ${m.legacy} lx where ${m.key('lx')} = ${keyFor(m, m.resolved.legacy, model.legacy.key.column)})`;
   return [
     'k.key as key',
     `${m.col(u, model.user.id)} as user_id`,
@@ -80,6 +76,18 @@ function headColumns(m: MapSql): string {
     `${model.user.displayName ? m.col(u, model.user.displayName) : 'null'} as display_name`,
     `${model.user.migratedAt ? m.col(u, model.user.migratedAt) : 'null'} as user_migrated_at`,
     `${m.col(u, model.user.currentOrg)} as current_org_id`,
+  ];
+}
+
+function headColumns(m: MapSql): string {
+  const model = m.model;
+  const org = model.org;
+  const orgName = (alias: string) => m.col(alias, org.name ?? org.id.column);
+  const legacyRows = m.resolved.keyUnique
+    ? `case when ${m.key('l')} is null then 0 else 1 end`
+    : `(select count(*) from ${m.legacy} lx where ${m.key('lx')} = ${keyFor(m, m.resolved.legacy, model.legacy.key.column)})`;
+  return [
+    ...userColumns(m),
     `${m.col('co', org.id.column)} as current_org_found`,
     `${orgRef(m, 'co', org.kind?.column ?? null)} as current_org_kind`,
     `${orgName('co')} as current_org_name`,
@@ -101,15 +109,7 @@ function headColumns(m: MapSql): string {
  */
 function fastHeadColumns(m: MapSql): string {
   const model = m.model;
-  const u = userAlias(m);
-  const columns = [
-    'k.key as key',
-    `${m.col(u, model.user.id)} as user_id`,
-    `${model.user.email ? m.col(u, model.user.email) : 'null'} as email`,
-    `${model.user.displayName ? m.col(u, model.user.displayName) : 'null'} as display_name`,
-    `${model.user.migratedAt ? m.col(u, model.user.migratedAt) : 'null'} as user_migrated_at`,
-    `${m.col(u, model.user.currentOrg)} as current_org_id`,
-  ];
+  const columns = userColumns(m);
   if (model.org.id.generate === 'user-key') columns.push('k.key as personal_org_id');
   if (fastNeedsLegacy(m)) {
     columns.push(
