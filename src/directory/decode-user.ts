@@ -1,4 +1,5 @@
 import type { Row } from '../db/database.js';
+import { isTrue } from '../db/driver-values.js';
 import type { MapModel, Scalar } from '../schema-map/map-model.js';
 import type {
   LegacyStatus,
@@ -227,10 +228,6 @@ function nullableNumber(value: unknown): number | null {
   if (value === null || value === undefined) return null;
   const n = Number(value);
   return Number.isFinite(n) ? n : null;
-}
-
-export function isTrue(value: unknown): boolean {
-  return value === true || value === 1 || value === '1' || value === 't' || value === 'true';
 }
 
 /** A kind value as the database returned it against the map's scalar (booleans come back as 0/1 on SQLite). */
