@@ -1,7 +1,7 @@
 /**
  * orgshift's public API: the facade (`open`), the configuration, the lock
  * managers, the error classes, the HTTP service, and the types they take and
- * return. Everything else is internal; test/index.test.ts pins this list.
+ * return. Everything else is internal.
  */
 export { type KeyConfig, loadConfig, type OrgshiftConfig } from './config/config.js';
 export type { MigrateReport } from './db/migrate.js';

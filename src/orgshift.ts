@@ -29,7 +29,7 @@ import { type StatusReport, status } from './ops/status.js';
 import { appendEvents } from './outbox/append-events.js';
 import type { EventHandler } from './outbox/handler-destination.js';
 import { Outbox } from './outbox/outbox.js';
-import type { OutboxEventType } from './outbox/outbox-event.js';
+import type { OutboxEvent, OutboxEventType } from './outbox/outbox-event.js';
 import { nudgeOutbox } from './outbox/outbox-nudge.js';
 import type { OutboxObserver } from './outbox/outbox-observer.js';
 import { createdEvent, migratedEvents, rolledBackEvent } from './outbox/user-events.js';
@@ -239,7 +239,7 @@ function assemble(
   });
   const counter = new MigrationCounter(db, { flushMs: options.countsFlushMs });
   const outbox = new Outbox(db, config.outbox, options.outboxObserver);
-  const events = outboxHooks(db, m);
+  const events = outboxHooks(db, m, outbox);
   const users = new UserDirectory(locks, migration, {
     ttlMs: config.lockTtlMs,
     waitMs: config.lockWaitMs,
@@ -312,20 +312,17 @@ async function health(db: Database, locks: LockManager): Promise<Health> {
  * exactly when it commits) and, once committed, wakes this process's
  * dispatcher instead of leaving the events to its next poll.
  */
-function outboxHooks(db: Database, m: MapSql) {
+function outboxHooks(db: Database, m: MapSql, outbox: Outbox) {
   const nudge = () => nudgeOutbox(db);
+  const append = (trx: Executor, events: () => readonly OutboxEvent[]) =>
+    outbox.hasDestinations ? appendEvents(trx, db.sql, events()) : Promise.resolve();
   return {
     nudge,
-    migrated: (trx: Executor, users: readonly PlannedUser[]) =>
-      appendEvents(trx, db.sql, migratedEvents(m.model, users)),
+    migrated: (trx: Executor, users: readonly PlannedUser[]) => append(trx, () => migratedEvents(m.model, users)),
     created: (trx: Executor, users: readonly PlannedUser[]) =>
-      appendEvents(
-        trx,
-        db.sql,
-        users.map((u) => createdEvent(m.model, u)),
-      ),
+      append(trx, () => users.map((u) => createdEvent(m.model, u))),
     rolledBack: (trx: Executor, report: RollbackReport, before: RolledBackRows) =>
-      appendEvents(trx, db.sql, [rolledBackEvent(m.model, report.id, before.user, before.org)]),
+      append(trx, () => [rolledBackEvent(m.model, report.id, before.user, before.org)]),
     /** Just-in-time migrations are committed when the observer hears of them. */
     nudging(observer: DirectoryObserver): DirectoryObserver {
       return {

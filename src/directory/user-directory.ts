@@ -75,7 +75,7 @@ export class UserDirectory {
   /** Deep verification of one user, without migrating it. */
   async verifyUser(id: unknown): Promise<VerifyReport> {
     const key = this.parseKey(id);
-    const loaded = await this.#load(key);
+    const loaded = await this.#load(key, true);
     const state = loadState(loaded, this.#inPlace);
     if (state === 'absent') throw new UserNotFoundError(key);
     if (state === 'unmigrated') return { ok: true, state: 'pending', violations: [] };
@@ -84,7 +84,7 @@ export class UserDirectory {
     });
     return {
       ok: violations.length === 0,
-      state: loaded.legacy.rows > 0 && !this.#native(loaded) ? 'migrated' : 'native',
+      state: (loaded.legacy?.rows ?? 0) > 0 && !this.#native(loaded) ? 'migrated' : 'native',
       violations,
     };
   }
@@ -114,12 +114,13 @@ export class UserDirectory {
 
   /** In place, a native user is one orgshift created: its marker was set without a migration. Moved: no legacy row. */
   #native(loaded: LoadedUser): boolean {
-    return loaded.legacy.rows === 0;
+    return loaded.legacy?.rows === 0;
   }
 
-  async #load(key: string): Promise<LoadedUser> {
+  /** `full`: the whole graph, legacy status included, even where the fast read would do. */
+  async #load(key: string, full = false): Promise<LoadedUser> {
     try {
-      return await this.loader.load(key);
+      return await (full ? this.loader.loadFull(key) : this.loader.load(key));
     } catch (error) {
       throw translateDatabaseError(this.#ctx.db, error);
     }
@@ -138,8 +139,9 @@ export class UserDirectory {
   /** A duplicated key is refused before any lock is taken, and recorded for repair. */
   #snapshot(loaded: LoadedUser): Snapshot<LoadedUser> {
     const state = loadState(loaded, this.#inPlace);
-    if (state === 'unmigrated' && loaded.legacy.rows > 1) {
-      const error = new LegacyKeyDuplicateError(loaded.id, loaded.legacy.rows);
+    const rows = loaded.legacy?.rows ?? 0;
+    if (state === 'unmigrated' && rows > 1) {
+      const error = new LegacyKeyDuplicateError(loaded.id, rows);
       void recordFailure(this.#ctx.db, { subject: loaded.id, code: error.code, message: error.message }).catch(
         () => undefined,
       );

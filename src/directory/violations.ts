@@ -1,4 +1,4 @@
-/** The invariant codes (docs/invariants.md). */
+/** The invariant codes (docs/design.md#invariants). */
 export type ViolationCode =
   | 'user_missing'
   | 'current_org_missing'

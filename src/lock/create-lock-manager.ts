@@ -5,7 +5,7 @@ import { PostgresLockManager } from './postgres.js';
 import { RedisLockManager } from './redis.js';
 
 /**
- * Picks the backend named by `config.kind` (docs/design.md#locks). Never throws for a
+ * Picks the backend named by `config.kind` (see docs/locks.md). Never throws for a
  * down backend: connections open in the background and failures surface as
  * `LockUnavailableError` from `acquire` and `ping`.
  */

@@ -1,5 +1,5 @@
 /**
- * The seam between lock-load-verify and the lock backends (docs/design.md#locks).
+ * The seam between lock-load-verify and the lock backends (docs/locks.md).
  * Backends live beside this file, one per file; `createLockManager` picks one.
  */
 export interface AcquireOptions {

@@ -4,7 +4,7 @@ import type { AcquireOptions, Lease, LockManager } from './lock-manager.js';
 import { newLockToken } from './token.js';
 
 /**
- * One-process locks (docs/design.md#locks, the default beside SQLite). A busy key queues
+ * One-process locks (the default beside SQLite). A busy key queues
  * its waiters FIFO and hands the lock straight to the head, so newcomers never
  * barge. `ttlMs` is a hard term: a holder that neither releases nor extends in
  * time loses the lease (`lost` aborts) and the next waiter gets the key.

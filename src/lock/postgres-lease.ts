@@ -6,6 +6,8 @@ import type { PgClientPool, PooledClient } from './pg-client-pool.js';
 
 /** How long an unlock may take before we drop the connection instead (which frees the lock too). */
 const UNLOCK_TIMEOUT_MS = 2_000;
+/** Prepared once per connection: a hand-off starts with this statement, so it should not be parsed and planned each time. */
+const UNLOCK = { name: 'orgshift_lock_unlock', text: 'select pg_advisory_unlock($1::bigint) as ok' };
 
 export interface PostgresLeaseContext {
   readonly pool: PgClientPool;
@@ -90,9 +92,7 @@ export class PostgresLease implements Lease {
     const { pool } = this.context;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const unlocked = this.pooled.client.query<{ ok: boolean }>('select pg_advisory_unlock($1::bigint) as ok', [
-        this.lockKey.toString(),
-      ]);
+      const unlocked = this.pooled.client.query<{ ok: boolean }>({ ...UNLOCK, values: [this.lockKey.toString()] });
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`unlock took over ${UNLOCK_TIMEOUT_MS} ms`)), UNLOCK_TIMEOUT_MS);
       });

@@ -2,7 +2,7 @@ import { checkTtl } from './acquire-options.js';
 import { messageOf } from './error-message.js';
 import { LockLostError, LockUnavailableError } from './errors.js';
 import type { Lease } from './lock-manager.js';
-import type { RedisLockKeys, RedisLockScripts } from './redis-scripts.js';
+import type { Grant, RedisLockKeys, RedisLockScripts } from './redis-scripts.js';
 
 export interface RedisLeaseContext {
   readonly scripts: RedisLockScripts;
@@ -11,19 +11,19 @@ export interface RedisLeaseContext {
   readonly onBackgroundError: (error: unknown) => void;
   readonly forget: (lease: RedisLease) => void;
   /**
-   * Called right after the release command is written. Waiters of this manager
-   * can send their acquire behind it on the same connection, which Redis runs
-   * in order: an in-process hand-off costs one round trip, not a publish and one.
+   * The release handed the lock straight to a waiter. If that waiter is in this
+   * process it is woken from the release's reply, before the published grant arrives.
    */
-  readonly releasing: (keys: RedisLockKeys) => void;
+  readonly handedOver: (grant: Grant) => void;
 }
 
 /**
- * A `SET NX PX` lock renewed at ttl/3. We only trust it until `validUntil`:
- * the send time of the last command that set its TTL, plus the TTL (the server
- * started counting no earlier). A watchdog aborts `lost` at that instant if no
- * renewal moved it, so a paused Redis or a stalled event loop can never leave
- * the holder believing in a lock that may already be someone else's.
+ * A Redis lock renewed at ttl/3. We only trust it until `validUntil`: the send
+ * time of a command that ran no later than the server set its TTL, plus that
+ * TTL (the server started counting no earlier). A watchdog aborts `lost` at
+ * that instant if no renewal moved it, so a paused Redis or a stalled event
+ * loop can never leave the holder believing in a lock that may already be
+ * someone else's.
  */
 export class RedisLease implements Lease {
   readonly lost: AbortSignal;
@@ -40,13 +40,13 @@ export class RedisLease implements Lease {
     readonly token: string,
     readonly fence: bigint,
     ttlMs: number,
-    sentAt: number,
+    validUntil: number,
     private readonly keys: RedisLockKeys,
     private readonly context: RedisLeaseContext,
   ) {
     this.lost = this.#lost.signal;
     this.#ttlMs = checkTtl(ttlMs);
-    this.#validUntil = sentAt + this.#ttlMs;
+    this.#validUntil = validUntil;
     this.#schedule();
   }
 
@@ -65,9 +65,9 @@ export class RedisLease implements Lease {
     this.#stop();
     try {
       // Even a lease we consider lost may still be ours on the server: deleting it lets the next waiter in sooner.
-      const released = this.context.scripts.release(this.keys, this.token);
-      this.context.releasing(this.keys);
-      return await released;
+      const { released, grant } = await this.context.scripts.release(this.keys, this.token);
+      if (grant !== undefined) this.context.handedOver(grant);
+      return released;
     } catch (error) {
       this.context.onBackgroundError(new LockUnavailableError(`release of ${this.key} failed: ${messageOf(error)}`));
       return false;
@@ -104,9 +104,11 @@ export class RedisLease implements Lease {
     if (!this.#held) return;
     this.#armWatchdog();
     if (!this.context.autoRenew) return;
+    // A third of the TTL after the instant validity counts from: at once for a lock granted a while ago.
+    const renewIn = Math.max(0, this.#validUntil - Date.now() - (2 * this.#ttlMs) / 3);
     this.#renewTimer = setTimeout(() => {
       this.#renew().catch(this.context.onBackgroundError);
-    }, this.#ttlMs / 3);
+    }, renewIn);
     this.#renewTimer.unref();
   }
 

@@ -5,7 +5,7 @@ import { type DependentModel, fidelityComparable, type TargetField } from '../sc
 import { labelOf } from '../schema-map/table-name.js';
 
 /**
- * One set-based query per invariant (docs/invariants.md) over the whole
+ * One set-based query per invariant (docs/design.md#invariants) over the whole
  * database, generated from the map. Each returns the distinct keys of the
  * users that break it, as `user_id`, with one boolean column per code it
  * checks (named after the code); the runner counts them and keeps a sample.

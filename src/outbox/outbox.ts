@@ -55,6 +55,16 @@ export class Outbox {
     this.#store = new OutboxStore(db);
   }
 
+  /**
+   * Whether this process has anywhere to deliver: a webhook or a handler.
+   * Without one, changes write no event: nothing would ever deliver it (a
+   * process that leaves delivery to another still sets ORGSHIFT_WEBHOOK_URL,
+   * with ORGSHIFT_OUTBOX_DISPATCH=off).
+   */
+  get hasDestinations(): boolean {
+    return this.#config.webhooks.length > 0 || this.#handlers.length > 0;
+  }
+
   get running(): boolean {
     return this.#dispatcher?.running ?? false;
   }

@@ -7,7 +7,7 @@ import { TemplateSyntaxError } from './template.js';
  * The map compiled for the engine: table names parsed, fields classified,
  * defaults applied and every rule a JSON Schema cannot express checked
  * (`MapRuleError` names the map path). Still knows nothing of the database:
- * resolve-map.ts adds the catalog's column types.
+ * schema-check.ts (inspectMap) adds the catalog's tables and column types.
  */
 export interface TargetField {
   readonly column: string;

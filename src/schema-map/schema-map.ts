@@ -7,7 +7,7 @@ import { z } from 'zod';
  * (schema-map.schema.json, generated from it for editors). Cross-field rules
  * a JSON Schema cannot say (an org id that is not the user's key needs an
  * owner column, field names that clash with structural columns…) live in
- * map-rules.ts; whether the database really has these tables is
+ * map-model.ts; whether the database really has these tables is
  * `orgshift schema check`'s business (schema-check.ts).
  */
 

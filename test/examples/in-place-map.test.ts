@@ -132,6 +132,8 @@ describe.each(SETUPS)('the in-place (Prisma) map on $name, end to end', (setup) 
         pending: manifest.counts.legacyUsers,
         failed: 0,
         invalid: { nullKeys: 0, duplicateKeys: 0 },
+        // No webhook and no handler: no event is written.
+        outbox: { pending: 0, retrying: 0, dead: 0, oldestPendingSeconds: null },
       });
     });
 

@@ -95,6 +95,8 @@ describePostgres('the OpenHands map, end to end', () => {
       pending: manifest.ids.valid.length,
       failed: 0,
       invalid: { nullKeys: manifest.ids.nullRowIds.length, duplicateKeys: manifest.ids.duplicated.length * 2 },
+      // No webhook and no handler: no event is written.
+      outbox: { pending: 0, retrying: 0, dead: 0, oldestPendingSeconds: null },
     });
   });
 
@@ -149,6 +151,8 @@ describePostgres('the OpenHands map, end to end', () => {
       pending: 0,
       failed: manifest.ids.nullRowIds.length + manifest.ids.duplicated.length,
       invalid: { nullKeys: manifest.ids.nullRowIds.length, duplicateKeys: manifest.ids.duplicated.length * 2 },
+      // No webhook and no handler: no event is written.
+      outbox: { pending: 0, retrying: 0, dead: 0, oldestPendingSeconds: null },
     });
     const failures = (await pool.query('select kind, subject, code from orgshift_migration_failures order by 1, 2'))
       .rows;

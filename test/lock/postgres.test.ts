@@ -30,6 +30,16 @@ describePostgres('postgres lock manager', () => {
     return rows[0]!.n;
   };
 
+  /** Sessions of `name` blocked on an advisory lock. */
+  const waitingAtServer = async (name: string) => {
+    const { rows } = await admin.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+        where application_name = $1 and datname = $2 and wait_event_type = 'Lock' and wait_event = 'advisory'`,
+      [name, db.name],
+    );
+    return rows[0]!.n;
+  };
+
   beforeAll(async () => {
     db = await createTestDatabase('lock_pg');
     admin = new pg.Client({ connectionString: db.url });
@@ -129,8 +139,8 @@ describePostgres('postgres lock manager', () => {
         return lease.release();
       }),
     );
-    await sleep(50);
     // The holder's connection and one waiting at the server; the other 19 wait in the process.
+    await expect.poll(() => waitingAtServer(name), { timeout: 5_000, interval: 10 }).toBe(1);
     expect(await sessionsNamed(name)).toBe(2);
     const cold = await locks.acquire('cold', { ttlMs: 1_000, waitMs: 0 });
     expect(await cold.release()).toBe(true);

@@ -78,6 +78,29 @@ describeRedis('redis lock manager when Redis fails', () => {
     expect(await healed.release()).toBe(true);
   });
 
+  it('fences keep increasing across a restart that lost every key', async () => {
+    const locks = manager();
+    const before = await locks.acquire('k', { ttlMs: 1_000, waitMs: 0 });
+    expect(await before.release()).toBe(true);
+    await redis.kill();
+    // No persistence configured: the server comes back empty.
+    await redis.start();
+    await expect
+      .poll(
+        () =>
+          locks.ping().then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 5_000, interval: 100 },
+      )
+      .toBe(true);
+    expect(await redis.command('dbsize')).toBe(0);
+    const after = await locks.acquire('k', { ttlMs: 1_000, waitMs: 0 });
+    expect(after.fence > before.fence).toBe(true);
+    expect(await after.release()).toBe(true);
+  });
+
   it('scripts survive SCRIPT FLUSH (EVALSHA falls back to EVAL)', async () => {
     const locks = manager();
     await (await locks.acquire('k', { ttlMs: 1_000, waitMs: 0 })).release();

@@ -76,7 +76,13 @@ describe.each(backends)('backfill on $name', (backend) => {
     it('skips recorded failures by default (exit 0) and retries them on request (exit 1 while they fail)', async () => {
       const skip = await runCli(['backfill', '--json'], { ...instance.env });
       expect(skip.code, skip.stderr).toBe(0);
-      expect(JSON.parse(skip.stdout)).toEqual({ migrated: 0, skipped: 1, failed: 0, seconds: expect.any(Number) });
+      expect(JSON.parse(skip.stdout)).toEqual({
+        migrated: 0,
+        skipped: 1,
+        failed: 0,
+        invalidKeys: 0,
+        seconds: expect.any(Number),
+      });
 
       const retry = await runCli(['backfill', '--retry-failed', '--json'], { ...instance.env });
       expect(retry.code).toBe(1);

@@ -126,7 +126,8 @@
   function renderTotals(totals) {
     for (const element of document.querySelectorAll('[data-total]')) {
       const key = element.dataset.total;
-      const value = totals[key];
+      // Nested counts are named by path: "outbox.pending".
+      const value = key.split('.').reduce((object, part) => object?.[part], totals);
       element.dataset.value = String(value);
       element.textContent = key === 'percentMigrated' ? `${value.toFixed(1)} %` : numbers.format(value);
     }

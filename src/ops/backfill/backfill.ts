@@ -55,8 +55,9 @@ interface Run {
  *
  * All state is in the database: a killed run loses at most its open batches,
  * which roll back, and a rerun picks up where the data says. A lost
- * connection costs the same, and the batch is retried (backfill-reconnect.ts;
- * a COMMIT whose answer was lost is resolved first, commit-outcome.ts).
+ * connection costs the same, and the batch is retried (src/db/reconnect.ts;
+ * a COMMIT whose answer was lost is resolved first, batch.ts with
+ * Database.transactionOutcome).
  * Memory is one batch of legacy rows per worker, whatever the number of users.
  */
 export async function backfill(

@@ -149,6 +149,7 @@ describe('the dashboard routes', () => {
         pending: status.pending,
         failed: status.failed,
         invalid: status.invalid,
+        outbox: status.outbox,
         percentMigrated: 30,
       });
       expect(doc.lock).toEqual(status.lock);
