@@ -61,7 +61,7 @@ export async function run() {
         op: (id) => (pool as pg.Pool).query('select * from users where id = $1', [id]),
       },
       { name: 'bare PK select (named prepared)', op: (id) => named.all([id]) },
-      { name: 'the read path\'s graph query alone (named prepared, one key)', op: (id) => fastGraph.all([id]) },
+      { name: "the read path's graph query alone (named prepared, one key)", op: (id) => fastGraph.all([id]) },
       { name: 'getUser (on-miss, json, verified)', op: (id) => orgshift.getUser(id) },
       { name: 'getUser lockMode always (Redis lock)', op: (id) => always.getUser(id) },
       { name: 'OpenHands-style loader (2 unprepared queries, no lock)', op: openHandsLoader(pool as pg.Pool) },
