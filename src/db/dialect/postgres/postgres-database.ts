@@ -37,6 +37,10 @@ export function openPostgres(options: PostgresOptions): Database {
     max: options.poolSize,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // A peer that vanished without closing the connection (a dropped network path) would
+    // otherwise leave a query waiting for ever: TCP keep-alive probes end it.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: 'orgshift',
     types,
   });
