@@ -28,7 +28,7 @@ export interface OrgModel {
   readonly table: QualifiedName;
   readonly id: IdSpec;
   readonly name: string | null;
-  readonly kind: { readonly column: string; readonly personal: Scalar; readonly team: Scalar | null } | null;
+  readonly kind: { readonly column: string; readonly personal: Scalar } | null;
   readonly owner: string | null;
   readonly fields: readonly TargetField[];
 }
@@ -205,9 +205,7 @@ function compileOrg(map: SchemaMap, codecs: Readonly<Record<string, CodecSpec>>)
     table: qualifiedName(spec.table),
     id: spec.id,
     name: spec.name ?? null,
-    kind: spec.kind
-      ? Object.freeze({ column: spec.kind.column, personal: spec.kind.personal, team: spec.kind.team ?? null })
-      : null,
+    kind: spec.kind ? Object.freeze({ column: spec.kind.column, personal: spec.kind.personal }) : null,
     owner: spec.owner ?? null,
     fields,
   });
