@@ -10,7 +10,8 @@ import {
 } from '../../examples/openhands/generate.js';
 import { loadConfig, type OrgshiftConfig } from '../../src/config/config.js';
 import { isOrgshiftError } from '../../src/errors.js';
-import { inspectDatabase, migrateDatabase, type Orgshift, open } from '../../src/orgshift.js';
+import { sampleKeys } from '../../src/ops/sample-keys.js';
+import { inspectDatabase, internalsOf, migrateDatabase, type Orgshift, open } from '../../src/orgshift.js';
 import { createSecretCodec } from '../../src/secrets/create-secret-codec.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/services.js';
 
@@ -98,6 +99,18 @@ describePostgres('the OpenHands map, end to end', () => {
       // No webhook and no handler: no event is written.
       outbox: { pending: 0, retrying: 0, dead: 0, oldestPendingSeconds: null },
     });
+  });
+
+  it('offers as sample ids only keys a migration can take: each once, never NULL or shared by several rows', async () => {
+    const { db, sql: m } = internalsOf(orgshift);
+    const sample = await sampleKeys(db, m, USERS);
+    expect(new Set(sample).size).toBe(sample.length);
+    const shared = manifest.ids.duplicated.map((d) => d.keycloakUserId);
+    expect(shared.length).toBeGreaterThan(0);
+    expect(sample.filter((id) => shared.includes(id))).toEqual([]);
+    // Every valid key, pending ones first: nothing usable is left out either.
+    expect([...sample].sort()).toEqual([...manifest.ids.valid].sort());
+    expect(await sampleKeys(db, m, 5)).toEqual(sample.slice(0, 5));
   });
 
   it('migrates just in time, every field faithful to its legacy source, NULL kept NULL, secrets re-encrypted for OpenHands', async () => {
