@@ -10,6 +10,8 @@ import {
 } from '../../examples/openhands/generate.js';
 import { loadConfig, type OrgshiftConfig } from '../../src/config/config.js';
 import { isOrgshiftError } from '../../src/errors.js';
+import { createServer } from '../../src/http/create-server.js';
+import { createLogger } from '../../src/http/logger.js';
 import { sampleKeys } from '../../src/ops/sample-keys.js';
 import { inspectDatabase, internalsOf, migrateDatabase, type Orgshift, open } from '../../src/orgshift.js';
 import { createSecretCodec } from '../../src/secrets/create-secret-codec.js';
@@ -197,6 +199,19 @@ describePostgres('the OpenHands map, end to end', () => {
         await scalar(`select count(*) from ${table} d join user_settings l on l.keycloak_user_id = d.keycloak_user_id
         where l.already_migrated and d.org_id is distinct from l.keycloak_user_id::uuid`),
       ).toBe(0);
+    }
+  });
+
+  it('answers a shared key over HTTP with 409 legacy_key_duplicate, a status the route documents', async () => {
+    const app = await createServer(orgshift, { logger: createLogger({ level: 'silent' }) });
+    try {
+      const duplicated = manifest.ids.duplicated[0]?.keycloakUserId as string;
+      const answer = await app.inject({ method: 'GET', url: `/v1/users/${duplicated}` });
+      expect([answer.statusCode, answer.json().error.code]).toEqual([409, 'legacy_key_duplicate']);
+      const doc = app.swagger() as unknown as { paths: Record<string, { get: { responses: object } }> };
+      expect(doc.paths['/v1/users/{id}']?.get.responses).toHaveProperty('409');
+    } finally {
+      await app.close();
     }
   });
 

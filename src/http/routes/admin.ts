@@ -69,7 +69,8 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         security,
         params: userIdParams(keyPattern(key), describeKey(key)),
         querystring: rollbackQuery,
-        response: { 200: rollbackReportSchema, ...errorResponses(400, 401, 403, 404, 409, 500, 503) },
+        // 413 and 415: a body the route takes none of is still read, and refused when too large or not JSON.
+        response: { 200: rollbackReportSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 500, 503) },
       },
     },
     (request) => orgshift.rollbackUser(request.params.id, { dryRun: request.query.dryRun === true }),
