@@ -380,16 +380,6 @@ function checkTables(model: MapModel): void {
   }
 }
 
-/**
- * In place with a derived marker, a user with an org may have been migrated
- * by orgshift or created by the application in the new shape: nothing tells
- * them apart, so the org and membership fields are not compared with a
- * legacy source (the structure still is, on every read).
- */
-export function fidelityComparable(model: MapModel): boolean {
-  return !(model.shape === 'in-place' && model.legacy.marker.type === 'derived');
-}
-
 /** Convenience for code that needs every value a field may write when its source is NULL. */
 export function fallbackOf(source: FieldSource): JsonValue | undefined {
   return 'fallback' in source ? source.fallback : undefined;

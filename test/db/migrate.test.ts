@@ -90,7 +90,10 @@ describe('schema migrations on SQLite', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect(await migrateDemo(db)).toEqual({ applied: ['001_repair_queue', '002_progress', '003_outbox'], changes: [] });
+    expect(await migrateDemo(db)).toEqual({
+      applied: ['001_repair_queue', '002_progress', '003_outbox', '004_in_place_migrations'],
+      changes: [],
+    });
     expect(await migrateDemo(db)).toEqual({ applied: [], changes: [] });
   });
 
@@ -140,7 +143,12 @@ describePostgres('schema migrations on PostgreSQL', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect((await migrateDemo(db)).applied).toEqual(['001_repair_queue', '002_progress', '003_outbox']);
+    expect((await migrateDemo(db)).applied).toEqual([
+      '001_repair_queue',
+      '002_progress',
+      '003_outbox',
+      '004_in_place_migrations',
+    ]);
     expect((await migrateDemo(db)).applied).toEqual([]);
   });
 
@@ -240,7 +248,10 @@ describePostgres("db migrate on a team's own tables (PostgreSQL)", () => {
   it('creates only orgshift_* tables when the map opts into nothing', async () => {
     const before = await teamSchema();
     const report = await migrateDatabase(configFor(teamMap({ marker: { type: 'timestamp', column: 'migrated_at' } })));
-    expect(report).toEqual({ applied: ['001_repair_queue', '002_progress', '003_outbox'], changes: [] });
+    expect(report).toEqual({
+      applied: ['001_repair_queue', '002_progress', '003_outbox', '004_in_place_migrations'],
+      changes: [],
+    });
     expect(await teamSchema()).toEqual(before);
   });
 

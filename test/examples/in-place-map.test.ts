@@ -196,10 +196,50 @@ describe.each(SETUPS)('the in-place (Prisma) map on $name, end to end', (setup) 
       }
       const audit = await orgshift.audit();
       expect(audit.violations).toEqual([]);
-      expect(audit.notChecked.map((n) => n.code)).toEqual(['field_mismatch']);
+      // Only "billingEmail" (a column) is compared in SQL; the rest is named, with the reason.
+      const named = audit.notChecked.flatMap((n) => (n.reason.split(': ')[0] ?? '').split(', ')).sort();
+      expect(named).toEqual(
+        [
+          'target.org.fields.name',
+          'target.org.fields.slug',
+          'target.org.fields.createdAt',
+          'target.org.fields.updatedAt',
+          'target.membership.fields.apiKeyEnc',
+          'target.membership.fields.createdAt',
+        ].sort(),
+      );
+    });
+
+    it('tells the users the app created in the new shape (native) from those orgshift migrated, whose fields it compares', async () => {
       for (const id of manifest.nativeUserIds.slice(0, 3)) {
-        expect(await orgshift.verifyUser(id)).toMatchObject({ ok: true, violations: [] });
+        expect(await orgshift.verifyUser(id)).toEqual({ ok: true, state: 'native', violations: [] });
       }
+      const migrated = manifest.samples.filter((s) => s.kind === 'legacy').slice(0, 3);
+      for (const sample of migrated) {
+        expect(await orgshift.verifyUser(sample.id)).toEqual({ ok: true, state: 'migrated', violations: [] });
+      }
+      // A migrated user's org that no longer matches its legacy source is found; a native user's org has none.
+      const changed = migrated[0]?.id as string;
+      const native = manifest.nativeUserIds[0] as string;
+      const billing = `update "Organization" set "billingEmail" = ? where "ownerId" = ?`;
+      const [{ billingEmail: before } = {}] = await rows(
+        `select "billingEmail" from "Organization" where "ownerId" = ?`,
+        changed,
+      );
+      await rows(billing, 'someone-else@example.com', changed);
+      await rows(billing, 'billing-desk@example.com', native);
+      const audit = await orgshift.audit();
+      expect(audit.violations).toEqual([{ code: 'field_mismatch', count: 1, sample: [changed] }]);
+      expect(await orgshift.verifyUser(changed)).toEqual({
+        ok: false,
+        state: 'migrated',
+        violations: [
+          { code: 'field_mismatch', message: '"Organization"."billingEmail" differs from its legacy source' },
+        ],
+      });
+      expect(await orgshift.verifyUser(native)).toEqual({ ok: true, state: 'native', violations: [] });
+      await rows(billing, before, changed);
+      expect((await orgshift.audit()).violations).toEqual([]);
     });
 
     it("refuses keys that are not the app's ids before any I/O, and unknown ones as user_not_found", async () => {

@@ -202,6 +202,46 @@ describePostgres('the OpenHands map, end to end', () => {
     }
   });
 
+  it('compares the membership fields that come from a legacy column, in the audit and in deep verification', async () => {
+    const id = manifest.samples[1]?.keycloakUserId as string;
+    const { max_iterations: before } = await one('select max_iterations from org_member where user_id = $1', [id]);
+    await pool.query('update org_member set max_iterations = coalesce(max_iterations, 0) + 1 where user_id = $1', [id]);
+    try {
+      const audit = await orgshift.audit();
+      expect(audit.violations).toEqual([{ code: 'field_mismatch', count: 1, sample: [id] }]);
+      expect(await orgshift.verifyUser(id)).toEqual({
+        ok: false,
+        state: 'migrated',
+        violations: [
+          { code: 'field_mismatch', message: '"org_member"."max_iterations" differs from its legacy source' },
+        ],
+      });
+    } finally {
+      await pool.query('update org_member set max_iterations = $2 where user_id = $1', [id, before]);
+    }
+    expect((await orgshift.audit()).violations).toEqual([]);
+  });
+
+  it('names every mapped field the audit leaves to deep verification, and why', async () => {
+    const { notChecked } = await orgshift.audit();
+    const named = (code: string) =>
+      notChecked
+        .filter((n) => n.code === code)
+        .flatMap((n) => (n.reason.split(': ')[0] ?? '').split(', '))
+        .sort();
+    // Templates are computed in JavaScript; secrets must be decoded; every other field is compared in SQL.
+    expect(named('field_mismatch')).toEqual(['target.org.fields.name']);
+    expect(named('secret_mismatch')).toEqual(
+      [
+        'target.org.fields._search_api_key',
+        'target.org.fields._sandbox_api_key',
+        'target.membership.fields._llm_api_key',
+        'target.membership.fields._llm_api_key_for_byor',
+      ].sort(),
+    );
+    expect(notChecked.every((n) => n.reason.includes('orgshift verify <id>'))).toBe(true);
+  });
+
   it('answers a shared key over HTTP with 409 legacy_key_duplicate, a status the route documents', async () => {
     const app = await createServer(orgshift, { logger: createLogger({ level: 'silent' }) });
     try {
