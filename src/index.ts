@@ -10,7 +10,13 @@ export type { ReconnectAttempt } from './db/reconnect.js';
 export type { NewUser } from './directory/create-user.js';
 export { MigrationFailedError, VerificationFailedError } from './directory/errors.js';
 export type { LoadStrategy } from './directory/load-user.js';
-export type { LockMode } from './directory/lock-load-verify.js';
+export {
+  type LazyEntity,
+  LockLoadVerify,
+  type LockLoadVerifyOptions,
+  type LockMode,
+  type Snapshot,
+} from './directory/lock-load-verify.js';
 export type { DirectoryObserver, LookupOutcome, MigrationResult } from './directory/observer.js';
 export type { VerifyReport } from './directory/user-directory.js';
 export type { OrgKind, OrgRecord, RoleRecord, UserView } from './directory/user-graph.js';
@@ -32,11 +38,14 @@ export {
 } from './errors.js';
 export { createServer, type ServerOptions } from './http/create-server.js';
 export type { DashboardDocument, DashboardSettings } from './http/dashboard/dashboard-document.js';
+export type { HttpLimits } from './http/http-limits.js';
 export { createMetrics, type MetricsOptions, type ServerMetrics } from './http/metrics.js';
 export { createLockManager } from './lock/create-lock-manager.js';
 export { LockLostError, LockTimeoutError, LockUnavailableError } from './lock/errors.js';
 export type { AcquireOptions, Lease, LockConfig, LockKind, LockManager } from './lock/lock-manager.js';
+export type { LockManagerOptions } from './lock/options.js';
 export type { AuditCheckResult, AuditCode, AuditFinding, AuditOptions, AuditReport } from './ops/audit.js';
+export type { NotChecked } from './ops/audit-checks.js';
 export type { BackfillOptions, BackfillProgress, BackfillReport } from './ops/backfill/options.js';
 export type { Discarded } from './ops/rollback/restore-plan.js';
 export type { RollbackReport } from './ops/rollback/rollback.js';

@@ -16,6 +16,14 @@ import { EXIT_USAGE, note } from './output.js';
 const program = new Command('orgshift')
   .description('move single-user accounts to organizations: just-in-time, verified, audited')
   .version(PACKAGE_VERSION, '-V, --version', "print orgshift's version")
+  .addHelpText(
+    'after',
+    `
+Configuration comes from the environment (ORGSHIFT_DATABASE_URL, ORGSHIFT_LOCK, …;
+see the README). Errors are one line, "orgshift: <code>: <message>", and exit 1
+(2 for bad configuration or arguments); ORGSHIFT_DEBUG=1 adds the stack trace,
+for a bug report.`,
+  )
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 

@@ -23,12 +23,12 @@ export function note(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** Bad configuration or bad arguments: the caller must change something before trying again. */
+/** Codes that mean: change the configuration, the arguments or the schema (map or database) before trying again. */
+const USAGE_CODES: ReadonlySet<string> = new Set(['invalid_user_id', 'invalid_input', 'schema_invalid']);
+
+/** Bad configuration, bad arguments, or a map that does not match the database: retrying will not help. */
 function isUsageError(error: unknown): boolean {
-  return (
-    error instanceof ConfigError ||
-    (isOrgshiftError(error) && (error.code === 'invalid_user_id' || error.code === 'invalid_input'))
-  );
+  return error instanceof ConfigError || (isOrgshiftError(error) && USAGE_CODES.has(error.code));
 }
 
 /**

@@ -42,6 +42,8 @@ function reasonOf(error: unknown): string {
       return 'authentication failed';
     case '53300':
       return 'too many connections';
+    case '55000':
+      return 'the database does not accept connections';
     case '57P01':
     case '57P02':
     case '57P03':

@@ -1,6 +1,15 @@
 import type { Row } from '../db/database.js';
+import { isTrue } from '../db/driver-values.js';
 import type { MapModel, Scalar } from '../schema-map/map-model.js';
-import type { LoadedUser, LoadState, MembershipRecord, OrgKind, OrgRecord, UserRecord } from './user-graph.js';
+import type {
+  LegacyStatus,
+  LoadedUser,
+  LoadState,
+  MembershipRecord,
+  OrgKind,
+  OrgRecord,
+  UserRecord,
+} from './user-graph.js';
 
 /**
  * Turns driver rows into frozen LoadedUser snapshots with real types. Both
@@ -20,6 +29,39 @@ export class UserDecoder {
     const graph = row.graph;
     const head = graph !== null && typeof graph === 'object' ? (graph as Row) : row;
     return this.fromHead(head, this.membershipsFromJson(head.memberships, head));
+  }
+
+  /**
+   * A fast-read row (GraphSql.fast): the current and personal orgs are taken
+   * from the memberships. Null when the row cannot stand for the whole graph
+   * (no user, or either org is not among its memberships): the caller then
+   * loads the full graph, whose verification names the exact fault.
+   */
+  fromFastRow(row: Row): LoadedUser | null {
+    const graph = row.graph;
+    const head = graph !== null && typeof graph === 'object' ? (graph as Row) : row;
+    const user = this.#userFrom(head);
+    if (user === null || user.currentOrgId === null) return null;
+    const items = (typeof head.memberships === 'string' ? JSON.parse(head.memberships) : head.memberships) as Row[];
+    let personal: { readonly org: OrgRecord | null; readonly members: number } | undefined;
+    const memberships = items.map((item) => {
+      const membership = this.#membership(item, head);
+      if (personal === undefined && item.members !== null && item.members !== undefined) {
+        personal = { org: membership.org, members: Number(item.members) };
+      }
+      return membership;
+    });
+    const currentOrg = memberships.find((m) => m.orgId === user.currentOrgId)?.org ?? null;
+    if (currentOrg === null || personal === undefined || personal.org === null) return null;
+    return Object.freeze({
+      id: String(head.key),
+      user,
+      currentOrg,
+      memberships: Object.freeze(sortMemberships(memberships, personal.org.id)),
+      personalOrg: personal.org,
+      personalOrgMemberCount: personal.members,
+      legacy: head.legacy_rows === undefined ? null : this.#legacyFrom(head),
+    });
   }
 
   fromHead(head: Row, memberships: readonly MembershipRecord[]): LoadedUser {
@@ -44,11 +86,15 @@ export class UserDecoder {
         head,
       ),
       personalOrgMemberCount: Number(head.personal_member_count ?? 0),
-      legacy: Object.freeze({
-        rows: Number(head.legacy_rows ?? 0),
-        marked: isTrue(head.legacy_marked),
-        markedAt: toNullableDate(head.legacy_marked_at),
-      }),
+      legacy: this.#legacyFrom(head),
+    });
+  }
+
+  #legacyFrom(head: Row): LegacyStatus {
+    return Object.freeze({
+      rows: Number(head.legacy_rows ?? 0),
+      marked: isTrue(head.legacy_marked),
+      markedAt: toNullableDate(head.legacy_marked_at),
     });
   }
 
@@ -137,12 +183,13 @@ export class UserDecoder {
  * user row is the legacy row, present once marked or given an org.
  */
 export function loadState(loaded: LoadedUser, inPlace: boolean): LoadState {
+  const legacy = loaded.legacy;
   if (inPlace) {
     if (loaded.user === null) return 'absent';
-    return loaded.legacy.marked || loaded.user.currentOrgId !== null ? 'present' : 'unmigrated';
+    return legacy?.marked || loaded.user.currentOrgId !== null ? 'present' : 'unmigrated';
   }
-  if (loaded.user !== null || loaded.legacy.marked) return 'present';
-  return loaded.legacy.rows > 0 ? 'unmigrated' : 'absent';
+  if (loaded.user !== null || legacy?.marked) return 'present';
+  return legacy !== null && legacy.rows > 0 ? 'unmigrated' : 'absent';
 }
 
 /** The personal org first, then by org id: a stable order whatever the database returned. */
@@ -181,10 +228,6 @@ function nullableNumber(value: unknown): number | null {
   if (value === null || value === undefined) return null;
   const n = Number(value);
   return Number.isFinite(n) ? n : null;
-}
-
-export function isTrue(value: unknown): boolean {
-  return value === true || value === 1 || value === '1' || value === 't' || value === 'true';
 }
 
 /** A kind value as the database returned it against the map's scalar (booleans come back as 0/1 on SQLite). */

@@ -80,7 +80,7 @@ export class UserDirectory {
   /** Deep verification of one user, without migrating it. */
   async verifyUser(id: unknown): Promise<VerifyReport> {
     const key = this.parseKey(id);
-    const loaded = await this.#load(key);
+    const loaded = await this.#load(key, true);
     const state = loadState(loaded, this.#inPlace);
     if (state === 'absent') throw new UserNotFoundError(key);
     if (state === 'unmigrated') return { ok: true, state: 'pending', violations: [] };
@@ -121,16 +121,17 @@ export class UserDirectory {
    * A user present in the new shape that no migration made. Moved: it has no
    * legacy row. In place the user row is the legacy row and looks the same
    * either way (a native sign-up is marked at once), so orgshift's record of
-   * its in-place migrations decides.
+   * its in-place migrations decides. `loaded` is a full graph: its legacy status is known.
    */
   async #native(loaded: LoadedUser): Promise<boolean> {
-    if (!this.#inPlace) return loaded.legacy.rows === 0;
+    if (!this.#inPlace) return (loaded.legacy?.rows ?? 0) === 0;
     return !(await hasRecordedMigration(this.#ctx.db.kysely, loaded.id));
   }
 
-  async #load(key: string): Promise<LoadedUser> {
+  /** `full`: the whole graph, legacy status included, even where the fast read would do. */
+  async #load(key: string, full = false): Promise<LoadedUser> {
     try {
-      return await this.loader.load(key);
+      return await (full ? this.loader.loadFull(key) : this.loader.load(key));
     } catch (error) {
       throw translateDatabaseError(this.#ctx.db, error);
     }
@@ -149,8 +150,9 @@ export class UserDirectory {
   /** A duplicated key is refused before any lock is taken, and recorded for repair. */
   #snapshot(loaded: LoadedUser): Snapshot<LoadedUser> {
     const state = loadState(loaded, this.#inPlace);
-    if (state === 'unmigrated' && loaded.legacy.rows > 1) {
-      const error = new LegacyKeyDuplicateError(loaded.id, loaded.legacy.rows);
+    const rows = loaded.legacy?.rows ?? 0;
+    if (state === 'unmigrated' && rows > 1) {
+      const error = new LegacyKeyDuplicateError(loaded.id, rows);
       void recordFailure(this.#ctx.db, { subject: loaded.id, code: error.code, message: error.message }).catch(
         () => undefined,
       );

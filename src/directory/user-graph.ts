@@ -53,7 +53,12 @@ export interface LoadedUser {
   /** The user's personal org as the map finds it (by id or owner), whatever its kind. */
   readonly personalOrg: OrgRecord | null;
   readonly personalOrgMemberCount: number;
-  readonly legacy: LegacyStatus;
+  /**
+   * The legacy row's status; null when the read did not load it (the fast
+   * read of a moved user: whether its legacy row is marked is the audit's
+   * and deep verification's to check, see docs/design.md).
+   */
+  readonly legacy: LegacyStatus | null;
 }
 
 export type LoadState = 'present' | 'unmigrated' | 'absent';

@@ -27,7 +27,8 @@ export async function verifyDeep(
 ): Promise<Violation[]> {
   const found = [...structure(loaded)];
   const user = loaded.user;
-  if (user === null || loaded.legacy.rows === 0 || !isMigrated(ctx, loaded)) return found;
+  // `loaded` is a full graph (UserLoader.loadFull): its legacy status is known.
+  if (user === null || (loaded.legacy?.rows ?? 0) === 0 || !isMigrated(ctx, loaded)) return found;
   const orgId = loaded.personalOrg?.id ?? null;
   if (orgId !== null) found.push(...(await checkDependents(ctx, loaded.id, orgId)));
   if (!native) found.push(...(await checkFidelity(ctx, loaded, orgId)));
@@ -35,7 +36,7 @@ export async function verifyDeep(
 }
 
 function isMigrated(ctx: MigrationContext, loaded: LoadedUser): boolean {
-  return ctx.sql.model.shape === 'in-place' ? loaded.legacy.marked || loaded.user?.currentOrgId !== null : true;
+  return ctx.sql.model.shape === 'in-place' ? loaded.legacy?.marked || loaded.user?.currentOrgId !== null : true;
 }
 
 async function checkDependents(ctx: MigrationContext, key: string, orgId: string): Promise<Violation[]> {

@@ -16,8 +16,9 @@ export function structureCheck(model: MapModel): StructureCheck {
   const hasMarker = model.legacy.marker.type !== 'derived';
   return (loaded) => {
     const user = loaded.user;
+    const legacy = loaded.legacy;
     if (user === null) {
-      return loaded.legacy.marked
+      return legacy?.marked
         ? [violation('user_missing', 'the legacy row is marked migrated but there is no user row')]
         : [];
     }
@@ -26,8 +27,10 @@ export function structureCheck(model: MapModel): StructureCheck {
       ...checkMemberships(loaded),
       ...checkPersonalOrg(loaded, user, isActive, ownerRole),
     ];
-    const migrated = model.shape === 'in-place' ? user.currentOrgId !== null : loaded.legacy.rows > 0;
-    if (hasMarker && migrated && loaded.legacy.rows > 0 && !loaded.legacy.marked) {
+    // Not loaded by the fast read: the audit checks every legacy row's marker.
+    if (legacy === null) return found;
+    const migrated = model.shape === 'in-place' ? user.currentOrgId !== null : legacy.rows > 0;
+    if (hasMarker && migrated && legacy.rows > 0 && !legacy.marked) {
       found.push(violation('legacy_not_marked', 'the user is migrated but its legacy row is not marked'));
     }
     return found;

@@ -181,10 +181,24 @@ export const rollbackReportSchema = {
   },
 } as const;
 
+/**
+ * A misspelt flag (`?dry_run=true`) must be refused, not dropped: dropped, an
+ * intended dry run becomes a real rollback. Fastify's validator removes
+ * properties that `additionalProperties: false` forbids instead of failing,
+ * so the names allowed are stated with `propertyNames`, which it does not
+ * strip.
+ */
 export const rollbackQuery = {
   type: 'object',
   properties: { dryRun: { type: 'boolean', default: false, description: 'report, change nothing' } },
-  additionalProperties: false,
+  propertyNames: { enum: ['dryRun'] },
+} as const;
+
+/** Optional; `{ "dryRun": true }` means what `?dryRun=true` means, and anything else is refused likewise. */
+export const rollbackBody = {
+  type: 'object',
+  properties: { dryRun: { type: 'boolean', description: 'as ?dryRun=true' } },
+  propertyNames: { enum: ['dryRun'] },
 } as const;
 
 export const errorSchema = {

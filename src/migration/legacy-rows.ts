@@ -1,3 +1,4 @@
+import { isTrue } from '../db/driver-values.js';
 import type { MapSql } from '../db/map-sql.js';
 import { isOrgshiftError, LegacyRowInvalidError, type OrgshiftError } from '../errors.js';
 import { parseUserKey } from '../schema-map/user-key.js';
@@ -55,8 +56,4 @@ export function decodeLegacyRow(m: MapSql, row: Readonly<Record<string, unknown>
         : new LegacyRowInvalidError(text, keySpec.column, `a valid user key (${keySpec.type})`);
     return { readable: false, key: text, migrated, error: refusal };
   }
-}
-
-export function isTrue(value: unknown): boolean {
-  return value === true || value === 1 || value === '1' || value === 't' || value === 'true';
 }

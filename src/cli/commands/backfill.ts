@@ -5,6 +5,7 @@ import type { DispatchStats } from '../../outbox/dispatcher.js';
 import { EXIT_FINDINGS, EXIT_OK, note, printJson, printLine } from '../output.js';
 import { createProgressReporter } from '../progress-reporter.js';
 import { type CommandOptions, wholeNumber, withOrgshift } from '../run-command.js';
+import { warnAboutIndexes } from '../schema-warnings.js';
 import { onStopSignals } from '../stop-signals.js';
 
 /** Commander's parsed flags are the library's options, plus --json. */
@@ -27,8 +28,14 @@ it writes, and at the end keeps going until none is due; events waiting for
 a retry are left to serve or "orgshift outbox run" (ORGSHIFT_OUTBOX_DISPATCH=off:
 deliver nothing here).
 
+The schema map is checked against the database first: a table, column or
+unique index it needs and the database lacks stops the run before any write
+(schema_invalid, exit 2); a missing index is printed once as a warning on
+stderr (each migration then scans) and the run goes on.
+
 Exit status: 0 when every attempted user migrated, 1 when any failed (see
-"orgshift status") or the run was interrupted, 2 on bad options.`;
+"orgshift status") or the run was interrupted, 2 on bad options or a schema
+map that does not match the database.`;
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -58,6 +65,7 @@ export function register(program: Command): void {
     .addHelpText('after', HELP)
     .action((options: BackfillCommandOptions) =>
       withOrgshift(options, {}, async (orgshift) => {
+        await warnAboutIndexes(orgshift, 'backfill');
         const reporter = createProgressReporter();
         const interrupt = new AbortController();
         // First Ctrl-C: finish the batches in flight and print the summary. A second one kills.

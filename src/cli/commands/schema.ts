@@ -38,7 +38,9 @@ Every table and column the map names must exist with a compatible type; keys
 and foreign keys must be indexed; the fence needs its unique constraints.
 Each problem names the map path and the database object, with the SQL that
 fixes it where there is an obvious one. \`serve\` and \`backfill\` run this
-check at start (ORGSHIFT_SCHEMA_CHECK=warn makes index problems warnings).`,
+check at start: an error stops them (exit 2), a missing index is printed once
+as a warning and they go on. Exit 2 here on any problem, index ones included,
+so a deploy can gate on it.`,
     )
     .action((options: CommandOptions) =>
       withConfig(options, async (config) => {

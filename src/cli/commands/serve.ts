@@ -12,6 +12,7 @@ import { internalsOf, type Orgshift, open } from '../../orgshift.js';
 import { fanOut, type OutboxObserver } from '../../outbox/outbox-observer.js';
 import { EXIT_USAGE, note, printLine, reportError } from '../output.js';
 import { configOrExit } from '../run-command.js';
+import { warnAboutIndexes } from '../schema-warnings.js';
 import { onStopSignals } from '../stop-signals.js';
 
 interface ServeOptions {
@@ -38,6 +39,11 @@ Without ORGSHIFT_API_TOKEN the server refuses to listen beyond loopback
 Forwarded or X-Forwarded-For (a proxy) is never local. With
 ORGSHIFT_API_TOKEN set, the admin routes need ORGSHIFT_ADMIN_TOKEN and answer
 403 admin_disabled without it.
+
+At start the schema map is checked against the database: a table, column or
+unique index the map needs and the database lacks stops the server
+(schema_invalid, exit 2); a missing index is printed once as a warning on
+stderr, with the statement that adds it, and the server starts.
 
 SIGTERM or SIGINT: stop accepting, let in-flight requests finish for up to
 ORGSHIFT_SHUTDOWN_GRACE_MS (default ${DEFAULT_SHUTDOWN_GRACE_MS}), cut what is left, close the pools
@@ -89,6 +95,7 @@ async function serve(options: ServeOptions): Promise<void> {
       outboxObserver: fanOut(metrics.outboxObserver, outboxLog(logger)),
       onDatabaseError: (error) => logger.warn({ err: error }, 'database pool error'),
     });
+    await warnAboutIndexes(orgshift, 'serve');
     const demoUsers = options.demo ? await seedDemo(orgshift) : undefined;
     const app = await createServer(orgshift, { metrics, logger, limits: settings.limits });
     const address = await listen(app, config);

@@ -53,9 +53,16 @@ export interface SqlDialect {
   rowAsJson(query: string): string;
   /** A one-column relation `key` from parameter `n`, which holds one key as text. */
   oneKey(n: number): string;
-  /** A one-column relation `key` from parameter `n`, which holds many keys (see manyKeysValue). */
-  manyKeys(n: number): string;
-  manyKeysValue(keys: readonly string[]): unknown;
+  /**
+   * A statement with one row per key, for up to `slots` keys (bound with
+   * eachKeyParams): the row `rowFor` makes for the one-row relation `key` it
+   * is handed. Per-key lookups stay index probes whatever the number of keys,
+   * and each slot count plans once (an unnested array parameter would be
+   * planned again on every execution, or as a hash join over whole tables).
+   */
+  eachKey(slots: number, rowFor: (oneKey: string) => string): string;
+  /** The parameters of an eachKey statement for `keys` (no more than its slots). */
+  eachKeyParams(keys: readonly string[], slots: number): unknown[];
 
   /**
    * True when JSON `target` differs from JSON `source` restricted to `keys`

@@ -5,6 +5,7 @@ import { requireToken } from '../auth.js';
 import {
   auditReportSchema,
   errorResponses,
+  rollbackBody,
   rollbackQuery,
   rollbackReportSchema,
   statusSchema,
@@ -23,6 +24,7 @@ const security = [{ adminToken: [] }];
 interface RollbackRoute {
   readonly Params: { readonly id: string };
   readonly Querystring: { readonly dryRun?: boolean };
+  readonly Body: { readonly dryRun?: boolean } | undefined;
 }
 
 /** /v1/admin: operations, behind the admin token (the API token is refused). */
@@ -69,10 +71,19 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         security,
         params: userIdParams(keyPattern(key), describeKey(key)),
         querystring: rollbackQuery,
-        // 413 and 415: a body the route takes none of is still read, and refused when too large or not JSON.
+        body: rollbackBody,
+        // 413 and 415: a body is read, and refused when too large or not JSON.
         response: { 200: rollbackReportSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 500, 503) },
       },
+      // No body is an empty one: the schema checks a body only to refuse what it does not know.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
-    (request) => orgshift.rollbackUser(request.params.id, { dryRun: request.query.dryRun === true }),
+    (request) =>
+      orgshift.rollbackUser(request.params.id, {
+        // Either place asking for a dry run gets one: the safe reading of a contradiction.
+        dryRun: request.query.dryRun === true || request.body?.dryRun === true,
+      }),
   );
 };

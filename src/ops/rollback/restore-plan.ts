@@ -5,6 +5,7 @@ import type { CodecSet } from '../../migration/codecs.js';
 import { type FieldContext, fieldValue, jsonObjectOf, plain } from '../../migration/field-values.js';
 import { columnOf, type TableInfo } from '../../schema-map/catalog.js';
 import type { TargetField } from '../../schema-map/map-model.js';
+import { labelOf } from '../../schema-map/table-name.js';
 
 /** A change made on the organization side that the legacy row has no place for: lost by a rollback, so reported. */
 export interface Discarded {
@@ -48,10 +49,15 @@ export function planRestore(
   const r = m.resolved;
   const order: Target[] = [
     ...(model.shape === 'moved'
-      ? [{ fields: model.user.fields, row: targets.user, table: r.user, label: m.user }]
+      ? [{ fields: model.user.fields, row: targets.user, table: r.user, label: labelOf(model.user.table) }]
       : []),
-    { fields: model.membership.fields, row: targets.membership, table: r.membership, label: m.membership },
-    { fields: model.org.fields, row: targets.org, table: r.org, label: m.org },
+    {
+      fields: model.membership.fields,
+      row: targets.membership,
+      table: r.membership,
+      label: labelOf(model.membership.table),
+    },
+    { fields: model.org.fields, row: targets.org, table: r.org, label: labelOf(model.org.table) },
   ];
   const restored = new Map<string, unknown>();
   const jsons = new Map<string, Record<string, unknown>>();
@@ -80,7 +86,8 @@ export function planRestore(
   const discarded: Discarded[] = [];
   for (const { field, target } of lost) {
     if (!changedSinceMigration(field, target, context)) continue;
-    discarded.push(Object.freeze({ field: field.path, column: `${target.label}.${m.q(field.column)}` }));
+    // Named as a person reads it (`orgs.name`), not quoted for SQL: it is a report.
+    discarded.push(Object.freeze({ field: field.path, column: `${target.label}.${field.column}` }));
   }
   return { legacy: restored, discarded };
 }

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Executor, Row } from '../../db/database.js';
+import { isTrue } from '../../db/driver-values.js';
 import type { MapSql } from '../../db/map-sql.js';
-import { isTrue, sameScalar } from '../../directory/decode-user.js';
+import { sameScalar } from '../../directory/decode-user.js';
 
 /** What a rollback decides on, read inside its transaction with the rows locked. */
 export interface RollbackState {

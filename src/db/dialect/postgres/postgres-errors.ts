@@ -11,6 +11,12 @@ const UNAVAILABLE = new Set([
   '28000', // invalid_authorization_specification
 ]);
 const ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+/**
+ * 55000 (object_not_in_prerequisite_state) is also raised by statements; only
+ * a connection refused by `ALTER DATABASE … ALLOW_CONNECTIONS false` (or a
+ * template database) means the database is closed to us.
+ */
+const NOT_ACCEPTING = /is not currently accepting connections/;
 const DRIVER_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|Client was closed/i;
 
@@ -30,6 +36,7 @@ export function classifyPostgresError(error: unknown): DatabaseErrorKind {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (ERRNOS.has(code) || UNAVAILABLE.has(code) || code.startsWith('08')) return 'connection';
+    if (code === '55000' && NOT_ACCEPTING.test(error.message)) return 'connection';
     const kind = BY_STATE[code];
     if (kind !== undefined) return kind;
     if (code.startsWith('22')) return 'invalid-value';

@@ -66,8 +66,14 @@ export const POSTGRES_SQL: SqlDialect = Object.freeze({
   // one JSON column costs the client about a third less than a wide typed row.
   rowAsJson: (query: string) => `select row_to_json(g) as graph from (${query}) g`,
   oneKey: (n: number) => `(select $${n}::text as key)`,
-  manyKeys: (n: number) => `(select key from unnest($${n}::text[]) as keys(key))`,
-  manyKeysValue: (keys: readonly string[]) => [...keys],
+  // A scalar subquery per key (`rowFor` must return one column: rowAsJson makes it so), over an
+  // array of `slots` parameters, whose length the planner sees: the generic plan is then as good
+  // as a custom one, so after a few executions the statement is no longer planned at all.
+  eachKey: (slots: number, rowFor: (oneKey: string) => string) => {
+    const params = Array.from({ length: slots }, (_, i) => `$${i + 1}`).join(', ');
+    return `select (${rowFor('(select keys.key as key)')}) as graph from unnest(array[${params}]::text[]) as keys(key) where keys.key is not null`;
+  },
+  eachKeyParams: (keys: readonly string[], slots: number) => [...keys, ...Array(slots - keys.length).fill(null)],
   epochNow: 'extract(epoch from now())::float8',
   minuteOf: (expression: string) => `(floor(extract(epoch from ${expression}) / 60) * 60)::bigint`,
   bindTimestamp: (epochSeconds: number) => new Date(epochSeconds * 1000),

@@ -62,8 +62,9 @@ export const SQLITE_SQL: SqlDialect = Object.freeze({
   emptyJsonArray: `'[]'`,
   rowAsJson: (query: string) => query,
   oneKey: () => '(select ? as key)',
-  manyKeys: () => '(select value as key from json_each(?))',
-  manyKeysValue: (keys: readonly string[]) => JSON.stringify(keys),
+  // SQLite plans joins as nested loops over indexes, and a statement once: one JSON parameter will do.
+  eachKey: (_slots: number, rowFor: (oneKey: string) => string) => rowFor('(select value as key from json_each(?))'),
+  eachKeyParams: (keys: readonly string[]) => [JSON.stringify(keys)],
   epochNow: `(julianday('now') - 2440587.5) * 86400.0`,
   // ISO-8601 text, as SQLite keeps timestamps here, sorts as it reads.
   minuteOf: (expression: string) => `(cast(strftime('%s', ${expression}) as integer) / 60) * 60`,
