@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { ColumnInfo, TableInfo } from '../schema-map/catalog.js';
 import { columnOf } from '../schema-map/catalog.js';
+import type { MapModel } from '../schema-map/map-model.js';
 import type { ResolvedMap } from '../schema-map/schema-check.js';
 import type { QualifiedName } from '../schema-map/table-name.js';
 import type { SqlDialect } from './dialect/dialect.js';
@@ -62,9 +63,7 @@ export class MapSql {
       case 'boolean':
         return `(${this.col(alias, marker.column)} is true)`;
       case 'derived':
-        return m.shape === 'in-place'
-          ? `(${this.col(alias, m.user.currentOrg)} is not null)`
-          : `exists (select 1 from ${this.user} mu where ${this.col('mu', m.user.id)} = ${this.keyAs(this.key(alias), this.resolved.user, m.user.id)})`;
+        return derivedMigrated(m, this.dialect, (key) => this.keyAs(key, this.resolved.user, m.user.id), alias);
     }
   }
 
@@ -92,18 +91,14 @@ export class MapSql {
     return columnOf(this.resolved.legacy, name);
   }
 
-  /**
-   * A legacy key expression as a value of `table.column`'s type. Same type
-   * family: as is. Text keys against a uuid or integer column: converted,
-   * with a cheap guard that turns text which cannot be converted into NULL
-   * instead of failing the whole statement (keys orgshift wrote were
-   * validated; the guard is for the rows it has not looked at yet).
-   */
+  /** A legacy key expression as a value of `table.column`'s type (see keyAsColumn). */
   keyAs(expression: string, table: TableInfo, column: string): string {
-    const target = columnOf(table, column);
-    const source = this.legacyColumn(this.model.legacy.key.column);
-    if (target === undefined || source === undefined || target.family === source.family) return expression;
-    return this.dialect.convertKey(expression, source.family, target.family, target.type);
+    return keyAsColumn(
+      this.dialect,
+      this.legacyColumn(this.model.legacy.key.column),
+      columnOf(table, column),
+      expression,
+    );
   }
 
   /** A bound value typed as `table.column` (parameters arrive as text otherwise). */
@@ -125,4 +120,40 @@ export class MapSql {
   asText(expression: string): string {
     return this.dialect.asText(expression);
   }
+}
+
+/**
+ * True when the legacy row of `alias` is migrated as a derived marker
+ * defines it: its target rows exist (moved: a user row with its key; in
+ * place: the user's org column is set). `keyAs` turns the legacy key into a
+ * value of the user id column. Also how `db migrate` finds the rows already
+ * migrated when it adds a marker column.
+ */
+export function derivedMigrated(
+  model: MapModel,
+  dialect: SqlDialect,
+  keyAs: (key: string) => string,
+  alias: string,
+): string {
+  const col = (a: string, column: string) => `${a}.${dialect.quote(column)}`;
+  if (model.shape === 'in-place') return `(${col(alias, model.user.currentOrg)} is not null)`;
+  const key = keyAs(col(alias, model.legacy.key.column));
+  return `exists (select 1 from ${dialect.table(model.user.table)} mu where ${col('mu', model.user.id)} = ${key})`;
+}
+
+/**
+ * A legacy key expression as a value of the `target` column's type. Same type
+ * family: as is. Text keys against a uuid or integer column: converted,
+ * with a cheap guard that turns text which cannot be converted into NULL
+ * instead of failing the whole statement (keys orgshift wrote were
+ * validated; the guard is for the rows it has not looked at yet).
+ */
+export function keyAsColumn(
+  dialect: SqlDialect,
+  source: ColumnInfo | undefined,
+  target: ColumnInfo | undefined,
+  expression: string,
+): string {
+  if (target === undefined || source === undefined || target.family === source.family) return expression;
+  return dialect.convertKey(expression, source.family, target.family, target.type);
 }

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import { columnOf, hasIndexOn } from '../schema-map/catalog.js';
+import { type CatalogSnapshot, columnOf, hasIndexOn } from '../schema-map/catalog.js';
 import type { MapModel } from '../schema-map/map-model.js';
 import { inspectMap, tablesOf } from '../schema-map/schema-check.js';
 import type { QualifiedName } from '../schema-map/table-name.js';
 import type { Database, Executor } from './database.js';
 import { translateDatabaseError } from './database-errors.js';
+import type { SqlDialect } from './dialect/dialect.js';
+import { derivedMigrated, keyAsColumn } from './map-sql.js';
 import { OWN_SCHEMA, VERSIONS_TABLE, versionsTable } from './own-schema.js';
 
 export interface MigrateReport {
@@ -31,8 +33,9 @@ class DryRun extends Error {
 
 /**
  * Creates or upgrades orgshift's own tables, and changes the team's tables
- * only where the map opts in (a marker column with `add`, a dependent's org
- * column with `add`, and the index each needs). One transaction: on
+ * only where the map opts in (a marker column with `add`, marking the rows
+ * already migrated as it is added; a dependent's org column with `add`; the
+ * index each needs). One transaction: on
  * PostgreSQL a failure leaves nothing behind. Idempotent, and safe from
  * several processes at once (they queue on a lock).
  */
@@ -80,8 +83,10 @@ async function optInChanges(db: Database, trx: Executor, model: MapModel): Promi
   const legacy = catalog.get(model.legacy.table);
   if (marker.type !== 'derived' && marker.add && legacy !== undefined) {
     const type = marker.type === 'timestamp' ? d.types.timestamp : d.types.boolean;
-    if (columnOf(legacy, marker.column) === undefined)
+    if (columnOf(legacy, marker.column) === undefined) {
       changes.push(d.addColumn(d.table(model.legacy.table), d.quote(marker.column), type));
+      changes.push(markMigratedRows(d, model, catalog));
+    }
     const pending =
       marker.type === 'timestamp' ? `${d.quote(marker.column)} is null` : `${d.quote(marker.column)} is not true`;
     // Lets the backfill page through the pending tail without scanning the migrated head.
@@ -112,6 +117,26 @@ async function optInChanges(db: Database, trx: Executor, model: MapModel): Promi
     }
   }
   return changes;
+}
+
+/**
+ * A marker column starts NULL on every row, which would make every row
+ * pending, and the backfill would fail the users already in the new shape
+ * (native sign-ups, users the application migrated itself: their target
+ * rows exist). In the transaction that adds it, the rows already migrated as
+ * a derived marker defines it (moved: a user row has the key; in place: the
+ * org column is set) are marked. In place they are not recorded as orgshift's
+ * migrations, so verification sees them as native.
+ */
+function markMigratedRows(d: SqlDialect, model: MapModel, catalog: CatalogSnapshot): string {
+  const marker = model.legacy.marker;
+  if (marker.type === 'derived') throw new TypeError('a derived marker has no column to set');
+  const legacy = catalog.get(model.legacy.table);
+  const user = catalog.get(model.user.table);
+  const keyAs = (key: string) =>
+    keyAsColumn(d, legacy && columnOf(legacy, model.legacy.key.column), user && columnOf(user, model.user.id), key);
+  const value = marker.type === 'timestamp' ? d.now : d.trueLiteral;
+  return `update ${d.table(model.legacy.table)} as l set ${d.quote(marker.column)} = ${value} where ${derivedMigrated(model, d, keyAs, 'l')}`;
 }
 
 /**

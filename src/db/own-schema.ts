@@ -1,5 +1,5 @@
 import type { SqlDialect } from './dialect/dialect.js';
-import { AUDIT_RUNS_TABLE, FAILURES_TABLE, MIGRATION_COUNTS_TABLE } from './own-tables.js';
+import { AUDIT_RUNS_TABLE, FAILURES_TABLE, IN_PLACE_MIGRATIONS_TABLE, MIGRATION_COUNTS_TABLE } from './own-tables.js';
 
 /** One step of orgshift's own schema: applied once, in order, recorded in orgshift_schema_versions. */
 export interface SchemaStep {
@@ -66,5 +66,15 @@ export const OWN_SCHEMA: readonly SchemaStep[] = Object.freeze([
   {
     name: '003_outbox',
     statements: (d: SqlDialect) => d.outbox.ddl,
+  },
+  {
+    // Keys as text (the failures table's form), whatever the key type: one table for every map.
+    name: '004_in_place_migrations',
+    statements: (d: SqlDialect) => [
+      `create table if not exists ${IN_PLACE_MIGRATIONS_TABLE} (
+        user_key text primary key,
+        migrated_at ${d.types.timestamp} not null default ${defaultNow(d)}
+      )`,
+    ],
   },
 ]);

@@ -41,3 +41,9 @@ export const OUTBOX_TABLE = 'orgshift_outbox';
 export const MIGRATION_COUNTS_TABLE = 'orgshift_migration_counts';
 /** One row per finished audit, whichever process ran it (src/ops/progress/audit-runs.ts). */
 export const AUDIT_RUNS_TABLE = 'orgshift_audit_runs';
+/**
+ * In place, the keys of the users orgshift migrated, written by each migration in its own transaction. The
+ * user row cannot say it: a migrated user and one created in the new shape (a native sign-up, or a row the
+ * application gave an org itself) look the same, whatever the marker.
+ */
+export const IN_PLACE_MIGRATIONS_TABLE = 'orgshift_in_place_migrations';

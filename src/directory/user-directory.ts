@@ -2,6 +2,7 @@ import { translateDatabaseError } from '../db/database-errors.js';
 import { isOrgshiftError, LegacyKeyDuplicateError, OrgshiftError, UserNotFoundError } from '../errors.js';
 import type { Lease, LockManager } from '../lock/lock-manager.js';
 import { recordFailure } from '../migration/failure-log.js';
+import { hasRecordedMigration } from '../migration/in-place-record.js';
 import { type AfterWrites, migrateUser } from '../migration/migrate.js';
 import type { MigrationContext } from '../migration/migration-context.js';
 import type { PlannedUser } from '../migration/plan.js';
@@ -31,7 +32,11 @@ export interface UserDirectoryOptions {
 
 export interface VerifyReport {
   readonly ok: boolean;
-  /** migrated: came from a legacy row; native: signed up after the move; pending: not migrated yet. */
+  /**
+   * migrated: a migration moved it from its legacy row; native: created in the new shape (a sign-up after
+   * the move; in place also a row already in the new shape that orgshift did not migrate); pending: not
+   * migrated yet.
+   */
   readonly state: 'migrated' | 'native' | 'pending';
   readonly violations: readonly Violation[];
 }
@@ -79,14 +84,14 @@ export class UserDirectory {
     const state = loadState(loaded, this.#inPlace);
     if (state === 'absent') throw new UserNotFoundError(key);
     if (state === 'unmigrated') return { ok: true, state: 'pending', violations: [] };
-    const violations = await verifyDeep(this.#ctx, this.#structure, loaded).catch((error: unknown) => {
+    const deep = async () => {
+      const native = await this.#native(loaded);
+      return { native, violations: await verifyDeep(this.#ctx, this.#structure, loaded, native) };
+    };
+    const { native, violations } = await deep().catch((error: unknown) => {
       throw translateDatabaseError(this.#ctx.db, error);
     });
-    return {
-      ok: violations.length === 0,
-      state: (loaded.legacy?.rows ?? 0) > 0 && !this.#native(loaded) ? 'migrated' : 'native',
-      violations,
-    };
+    return { ok: violations.length === 0, state: native ? 'native' : 'migrated', violations };
   }
 
   /** A native sign-up under the same lock and invariants as a migration. */
@@ -112,9 +117,15 @@ export class UserDirectory {
     return this.#ctx.sql.model.shape === 'in-place';
   }
 
-  /** In place, a native user is one orgshift created: its marker was set without a migration. Moved: no legacy row. */
-  #native(loaded: LoadedUser): boolean {
-    return loaded.legacy?.rows === 0;
+  /**
+   * A user present in the new shape that no migration made. Moved: it has no
+   * legacy row. In place the user row is the legacy row and looks the same
+   * either way (a native sign-up is marked at once), so orgshift's record of
+   * its in-place migrations decides. `loaded` is a full graph: its legacy status is known.
+   */
+  async #native(loaded: LoadedUser): Promise<boolean> {
+    if (!this.#inPlace) return (loaded.legacy?.rows ?? 0) === 0;
+    return !(await hasRecordedMigration(this.#ctx.db.kysely, loaded.id));
   }
 
   /** `full`: the whole graph, legacy status included, even where the fast read would do. */

@@ -4,7 +4,7 @@ import { isOrgshiftError } from '../errors.js';
 import { type FieldContext, fieldValue, legacySecret } from '../migration/field-values.js';
 import type { MigrationContext } from '../migration/migration-context.js';
 import { columnOf, type TableInfo } from '../schema-map/catalog.js';
-import { type DependentModel, fidelityComparable, type TargetField } from '../schema-map/map-model.js';
+import type { DependentModel, TargetField } from '../schema-map/map-model.js';
 import { sameValue } from './same-value.js';
 import type { LoadedUser } from './user-graph.js';
 import type { StructureCheck } from './verify-structure.js';
@@ -15,12 +15,15 @@ import { type Violation, type ViolationCode, violation } from './violations.js';
  * fidelity, every mapped field recomputed from the legacy row as it is now
  * and compared with what the target holds (secrets decrypted on both sides
  * and compared in memory, never reported). Fields whose value is the
- * migration time are not compared.
+ * migration time are not compared. `native`: the user was created in the
+ * new shape, not migrated (in place, where it still has a legacy row), so
+ * its fields have no legacy source to be faithful to.
  */
 export async function verifyDeep(
   ctx: MigrationContext,
   structure: StructureCheck,
   loaded: LoadedUser,
+  native: boolean,
 ): Promise<Violation[]> {
   const found = [...structure(loaded)];
   const user = loaded.user;
@@ -28,7 +31,7 @@ export async function verifyDeep(
   if (user === null || (loaded.legacy?.rows ?? 0) === 0 || !isMigrated(ctx, loaded)) return found;
   const orgId = loaded.personalOrg?.id ?? null;
   if (orgId !== null) found.push(...(await checkDependents(ctx, loaded.id, orgId)));
-  found.push(...(await checkFidelity(ctx, loaded, orgId)));
+  if (!native) found.push(...(await checkFidelity(ctx, loaded, orgId)));
   return found;
 }
 
@@ -141,12 +144,12 @@ async function checkFidelity(ctx: MigrationContext, loaded: LoadedUser, orgId: s
   const m = ctx.sql;
   const model = m.model;
   const key = loaded.id;
-  if (!fidelityComparable(model)) return [];
   const legacy = await legacyRow(ctx, key);
   if (legacy === undefined) return [];
   const r = m.resolved;
   const org = orgId === null ? undefined : await targetRow(ctx, m.org, [[model.org.id.column, orgId, r.org]]);
-  const user = model.shape === 'in-place' ? legacy : await targetRow(ctx, m.user, [[model.user.id, key, r.user]]);
+  // In place this is the legacy row again, read whole: the legacy read holds only the columns fields come from.
+  const user = await targetRow(ctx, m.user, [[model.user.id, key, r.user]]);
   const member =
     orgId === null
       ? undefined
@@ -165,7 +168,7 @@ async function checkFidelity(ctx: MigrationContext, loaded: LoadedUser, orgId: s
     }
   };
   compare(model.org.fields, org, m.org, r.org);
-  if (model.shape === 'moved') compare(model.user.fields, user, m.user, r.user);
+  compare(model.user.fields, user, m.user, r.user);
   compare(model.membership.fields, member, m.membership, r.membership);
   return dedupe(found);
 }

@@ -72,7 +72,12 @@ export const verifyReportSchema = {
   required: ['ok', 'state', 'violations'],
   properties: {
     ok: { type: 'boolean' },
-    state: { type: 'string', enum: ['migrated', 'native', 'pending'] },
+    state: {
+      type: 'string',
+      enum: ['migrated', 'native', 'pending'],
+      description:
+        'migrated: a migration made it (fields compared); native: created in the new shape (no legacy source); pending: not migrated yet',
+    },
     violations: { type: 'array', items: violation },
   },
 } as const;

@@ -4,6 +4,7 @@ import type { MapSql } from '../db/map-sql.js';
 import { FAILURES_TABLE } from '../db/own-tables.js';
 import { columnOf } from '../schema-map/catalog.js';
 import type { DependentModel } from '../schema-map/map-model.js';
+import { recordMigrations } from './in-place-record.js';
 import type { MigrationContext } from './migration-context.js';
 import type { PlannedUser } from './plan.js';
 
@@ -50,6 +51,7 @@ function migrationWrites(m: MapSql, source: RawBuilder<unknown>): SetWrite[] {
   writes.push({
     sql: sql`delete from ${sql.raw(FAILURES_TABLE)} where kind = 'key' and subject in (select ${sql.raw(m.dialect.payloadKey)} from ${source})`,
   });
+  if (model.shape === 'in-place') writes.push({ sql: recordMigrations(m, source) });
   if (!derived && model.shape === 'moved') writes.push({ sql: markLegacyRows(m, source), counted: true });
   return writes;
 }

@@ -1,7 +1,8 @@
 import type { MapSql } from '../db/map-sql.js';
-import type { ViolationCode } from '../directory/violations.js';
+import { VIOLATION_CODES, type ViolationCode } from '../directory/violations.js';
+import { recordedMigration } from '../migration/in-place-record.js';
 import { columnOf, type TableInfo } from '../schema-map/catalog.js';
-import { type DependentModel, fidelityComparable, type TargetField } from '../schema-map/map-model.js';
+import type { DependentModel, MapModel, TargetField } from '../schema-map/map-model.js';
 import { labelOf } from '../schema-map/table-name.js';
 
 /**
@@ -51,36 +52,80 @@ export function auditChecks(m: MapSql): readonly AuditCheck[] {
   ]);
 }
 
-/** Fields the legacy pass cannot compare in SQL. */
-export function notChecked(m: MapSql): readonly NotChecked[] {
-  const model = m.model;
-  if (!fidelityComparable(model)) {
-    return [
-      {
-        code: 'field_mismatch',
-        reason:
-          'in place with a derived marker, users orgshift migrated and users the application created look the same: fields are not compared (the structure is)',
-      },
-    ];
-  }
-  const fields = [...model.org.fields, ...model.user.fields, ...model.membership.fields];
-  const out: NotChecked[] = [];
-  if (fields.some((f) => f.source.kind === 'secret')) {
-    out.push({
-      code: 'secret_mismatch',
-      reason: 'comparing secrets needs decoding both sides; `orgshift verify <id>` checks it per user',
-    });
-  }
-  const skipped = fields.filter(
-    (f) => comparable(m, f) === null && f.source.kind !== 'secret' && f.source.kind !== 'now',
+/** The target tables mapped fields go to. */
+type FieldTable = 'org' | 'user' | 'membership';
+
+/** One mapped field as the audit sees it: the code a difference gets, and why SQL leaves it alone (null: compared). */
+interface FieldAudit {
+  readonly field: TargetField;
+  readonly table: FieldTable;
+  readonly code: ViolationCode;
+  readonly skipped: string | null;
+}
+
+const SKIPPED = Object.freeze({
+  secret:
+    'secrets are compared decoded on both sides, which SQL cannot do; `orgshift verify <id>` compares them per user',
+  javascript:
+    'computed in JavaScript (templates, slugs, JSON keys, constants); `orgshift verify <id>` compares them per user',
+  own: 'set by the migration itself (its time, the user key, the org id), not from the legacy row: nothing to compare',
+});
+
+/** Every mapped field of the org, the user and the membership, with how the audit treats it. */
+function fieldAudits(model: MapModel): FieldAudit[] {
+  const tables: [FieldTable, readonly TargetField[]][] = [
+    ['org', model.org.fields],
+    ['user', model.user.fields],
+    ['membership', model.membership.fields],
+  ];
+  return tables.flatMap(([table, fields]) =>
+    fields.map((field) => ({ field, table, code: codeOf(model, table, field), skipped: skipReason(field) })),
   );
-  if (skipped.length > 0) {
-    out.push({
-      code: 'field_mismatch',
-      reason: `${skipped.map((f) => f.path).join(', ')}: computed in JavaScript (templates, JSON keys, slugs); \`orgshift verify <id>\` checks them per user`,
-    });
+}
+
+/** The violation a difference in this field is reported as (the same as deep verification's). */
+function codeOf(model: MapModel, table: FieldTable, field: TargetField): ViolationCode {
+  if (field.source.kind === 'secret') return 'secret_mismatch';
+  if (field.source.kind === 'json-object') return 'settings_mismatch';
+  if (table === 'user' && field.column === model.user.email) return 'email_mismatch';
+  return 'field_mismatch';
+}
+
+function skipReason(field: TargetField): string | null {
+  const source = field.source;
+  switch (source.kind) {
+    case 'column':
+      // An object default has no SQL literal to stand in for a NULL source.
+      return source.fallback !== null && typeof source.fallback === 'object' ? SKIPPED.javascript : null;
+    case 'json-object':
+      return null;
+    case 'secret':
+      return SKIPPED.secret;
+    case 'now':
+    case 'user-key':
+    case 'org-id':
+      return SKIPPED.own;
+    default:
+      return SKIPPED.javascript;
   }
-  return Object.freeze(out);
+}
+
+/** Every mapped field the legacy pass does not compare in SQL, by code and reason, naming each field's map path. */
+export function notChecked(m: MapSql): readonly NotChecked[] {
+  const groups = new Map<string, { code: ViolationCode; why: string; paths: string[] }>();
+  for (const audit of fieldAudits(m.model)) {
+    if (audit.skipped === null) continue;
+    const id = `${audit.code}\u0000${audit.skipped}`;
+    const group = groups.get(id) ?? { code: audit.code, why: audit.skipped, paths: [] };
+    group.paths.push(audit.field.path);
+    groups.set(id, group);
+  }
+  const order = (code: ViolationCode) => VIOLATION_CODES.indexOf(code);
+  return Object.freeze(
+    [...groups.values()]
+      .sort((a, b) => order(a.code) - order(b.code))
+      .map((g) => Object.freeze({ code: g.code, reason: `${g.paths.join(', ')}: ${g.why}` })),
+  );
 }
 
 /** The rows of the user table that are on the organization side (in place: those migrated). */
@@ -290,40 +335,43 @@ function copyMatches(m: MapSql, d: DependentModel, copy: TableInfo): string | nu
 }
 
 /**
- * An SQL expression true when a field differs from its legacy source, or
- * null when it cannot be compared in SQL (templates, secrets, JSON keys,
- * the migration time: deep verification compares those per user).
+ * An SQL expression true when a field (one skipReason leaves to SQL) differs
+ * from its legacy source: `target` is the target column, `l` the legacy row.
  */
-function comparable(m: MapSql, field: TargetField, target?: string, info?: TableInfo): string | null {
+function differs(m: MapSql, field: TargetField, target: string, info: TableInfo): string {
   const source = field.source;
-  if (source.kind === 'column') {
-    if (target === undefined || info === undefined) return 'column';
-    const column = columnOf(info, field.column);
-    const type = column?.type;
-    let value = m.col('l', source.column);
-    if (type !== undefined) value = m.dialect.cast(value, type);
-    const fallback = source.fallback;
-    if (fallback !== undefined && fallback !== null) {
-      if (typeof fallback === 'object') return null;
-      value = `coalesce(${value}, ${type ? m.dialect.cast(m.literal(fallback), type) : m.literal(fallback)})`;
-    }
-    return m.dialect.distinct(target, value, column?.family);
-  }
   if (source.kind === 'json-object') {
-    if (target === undefined) return 'json';
     const keys = (source.pick ?? source.omit ?? []).map((k) => m.literal(k));
     return m.dialect.jsonDiffers(target, m.col('l', source.json), keys, source.pick !== undefined ? 'pick' : 'omit');
   }
-  return null;
+  if (source.kind !== 'column') throw new TypeError(`${field.path} is not compared in SQL`);
+  const column = columnOf(info, field.column);
+  const type = column?.type;
+  let value = m.col('l', source.column);
+  if (type !== undefined) value = m.dialect.cast(value, type);
+  const fallback = source.fallback;
+  if (fallback !== undefined && fallback !== null && typeof fallback !== 'object') {
+    value = `coalesce(${value}, ${type ? m.dialect.cast(m.literal(fallback), type) : m.literal(fallback)})`;
+  }
+  return m.dialect.distinct(target, value, column?.family);
+}
+
+/** `a = b` for two id columns, byte-wise as text when their types differ. */
+function sameId(m: MapSql, a: string, aFamily: string | undefined, b: string, bFamily: string | undefined): string {
+  return aFamily !== undefined && aFamily === bFamily ? `${a} = ${b}` : `${m.asText(a)} = ${m.asText(b)}`;
 }
 
 /**
- * Every marked legacy row against its user row and personal org: no user
- * row (user_missing, moved shape), and each mapped org and user field the
- * database can recompute (email_mismatch for the user's email,
+ * Every migrated legacy row against its user row, its personal org and its
+ * membership of it: no user row (user_missing, moved shape), and each mapped
+ * field the database can recompute (email_mismatch for the user's email,
  * settings_mismatch for JSON splits, field_mismatch for the rest), each a
  * flag computed once per row; only rows with a flag set (normally none) come
- * out. Fidelity is checked where the legacy row says "migrated".
+ * out. Fidelity is checked where the legacy row says "migrated"; in place,
+ * only for the users orgshift migrated (a user created in the new shape has
+ * no legacy source to be faithful to). The membership is joined only when
+ * one of its fields is compared, and then the rows are grouped by user, since
+ * nothing guarantees one membership per org and user.
  */
 function legacyPass(m: MapSql): AuditCheck[] {
   const model = m.model;
@@ -331,49 +379,65 @@ function legacyPass(m: MapSql): AuditCheck[] {
   const u = inPlace ? 'l' : 'u';
   const userId = m.col(u, model.user.id);
   const no = m.dialect.falseLiteral;
-  const flags = new Map<ViolationCode, string[]>();
-  const add = (code: ViolationCode, expression: string) => flags.set(code, [...(flags.get(code) ?? []), expression]);
-  const fieldFlags = (fields: readonly TargetField[], alias: string, info: TableInfo, userTable: boolean) => {
-    // A missing row is another check's finding (user_missing, personal_org_missing), not a field's.
-    const exists = `${m.col(alias, userTable ? model.user.id : model.org.id.column)} is not null`;
-    for (const field of fields) {
-      const compared = comparable(m, field, m.col(alias, field.column), info);
-      if (compared === null) continue;
-      const differs = `${exists} and ${compared}`;
-      const code: ViolationCode =
-        field.source.kind === 'json-object'
-          ? 'settings_mismatch'
-          : userTable && field.column === model.user.email
-            ? 'email_mismatch'
-            : 'field_mismatch';
-      add(code, differs);
-    }
+  const compared = fieldAudits(model).filter((f) => f.skipped === null);
+  const tableOf: Record<FieldTable, { alias: string; info: TableInfo; row: string }> = {
+    user: { alias: u, info: m.resolved.user, row: userId },
+    org: { alias: 'o', info: m.resolved.org, row: m.col('o', model.org.id.column) },
+    membership: { alias: 'ms', info: m.resolved.membership, row: m.col('ms', model.membership.user) },
   };
-  if (!inPlace) fieldFlags(model.user.fields, 'u', m.resolved.user, true);
-  if (fidelityComparable(model)) fieldFlags(model.org.fields, 'o', m.resolved.org, false);
+  const flags = new Map<ViolationCode, string[]>();
+  for (const { field, table, code } of compared) {
+    const { alias, info, row } = tableOf[table];
+    // A missing row is another check's finding (user_missing, personal_org_missing, personal_org_membership).
+    const expression = `${row} is not null and ${differs(m, field, m.col(alias, field.column), info)}`;
+    flags.set(code, [...(flags.get(code) ?? []), expression]);
+  }
   const codes: ViolationCode[] = inPlace ? [] : ['user_missing'];
   const columns: string[] = inPlace ? [] : [`${userId} is null as user_missing`];
   const any: string[] = inPlace ? [] : [`${userId} is null`];
   for (const [code, expressions] of flags) {
-    const differs = expressions.map((e) => `(${e})`).join(' or ');
+    const differ = expressions.map((e) => `(${e})`).join(' or ');
     codes.push(code);
-    columns.push(`coalesce(${inPlace ? '' : `${userId} is not null and `}(${differs}), ${no}) as ${code}`);
-    any.push(`(${differs})`);
+    columns.push(`coalesce(${inPlace ? '' : `${userId} is not null and `}(${differ}), ${no}) as ${code}`);
+    any.push(`(${differ})`);
   }
-  const joins = inPlace
-    ? `left join ${m.org} o on ${personalOrgOf(m, 'o', userId)}`
-    : `left join ${m.user} u on ${userId} = ${m.keyAs(m.key('l'), m.resolved.user, model.user.id)}
-      left join ${m.org} o on ${personalOrgOf(m, 'o', userId)}`;
-  // In place with nothing comparable (a derived marker), there is nothing for this pass to find.
+  // In place with nothing comparable, there is nothing for this pass to find.
   if (codes.length === 0) return [];
-  return [
-    {
-      codes,
-      weight: 8,
-      sql: `select ${m.key('l')} as user_id, ${columns.join(', ')}
-      from ${m.legacy} l
-      ${joins}
-      where ${m.marked('l')} and (${any.join(' or ')})`,
-    },
+  const joins = [
+    ...(inPlace ? [] : [`left join ${m.user} u on ${userId} = ${m.keyAs(m.key('l'), m.resolved.user, model.user.id)}`]),
+    `left join ${m.org} o on ${personalOrgOf(m, 'o', userId)}`,
+    ...(compared.some((f) => f.table === 'membership') ? [membershipJoin(m, userId)] : []),
   ];
+  const migrated = inPlace ? `${m.marked('l')} and ${recordedMigration(m, 'l')}` : m.marked('l');
+  const rows = `select ${m.key('l')} as user_id, ${columns.join(', ')}
+      from ${m.legacy} l
+      ${joins.join('\n      ')}
+      where ${migrated} and (${any.join(' or ')})`;
+  const sql = compared.some((f) => f.table === 'membership')
+    ? `select p.user_id, ${codes.map((c) => `count(case when p.${c} then 1 end) > 0 as ${c}`).join(', ')}
+      from (${rows}) p group by p.user_id`
+    : rows;
+  return [{ codes, weight: 8, sql }];
+}
+
+/** The user's membership of its personal org `o`, aliased `ms`. */
+function membershipJoin(m: MapSql, userId: string): string {
+  const model = m.model;
+  const ms = model.membership;
+  const family = (info: TableInfo, column: string) => columnOf(info, column)?.family;
+  const org = sameId(
+    m,
+    m.col('ms', ms.org),
+    family(m.resolved.membership, ms.org),
+    m.col('o', model.org.id.column),
+    family(m.resolved.org, model.org.id.column),
+  );
+  const user = sameId(
+    m,
+    m.col('ms', ms.user),
+    family(m.resolved.membership, ms.user),
+    userId,
+    family(m.resolved.user, model.user.id),
+  );
+  return `left join ${m.membership} ms on ${org} and ${user}`;
 }

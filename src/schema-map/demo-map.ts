@@ -25,7 +25,7 @@ export const DEMO_MAP: SchemaMap = Object.freeze({
       table: 'orgs',
       id: { column: 'id', generate: 'user-key' },
       name: 'name',
-      kind: { column: 'kind', personal: 'personal', team: 'team' },
+      kind: { column: 'kind', personal: 'personal' },
       fields: {
         name: { template: '{display_name|email} (personal)' },
         contact_email: { column: 'email' },

@@ -28,7 +28,7 @@ export interface OrgModel {
   readonly table: QualifiedName;
   readonly id: IdSpec;
   readonly name: string | null;
-  readonly kind: { readonly column: string; readonly personal: Scalar; readonly team: Scalar | null } | null;
+  readonly kind: { readonly column: string; readonly personal: Scalar } | null;
   readonly owner: string | null;
   readonly fields: readonly TargetField[];
 }
@@ -205,9 +205,7 @@ function compileOrg(map: SchemaMap, codecs: Readonly<Record<string, CodecSpec>>)
     table: qualifiedName(spec.table),
     id: spec.id,
     name: spec.name ?? null,
-    kind: spec.kind
-      ? Object.freeze({ column: spec.kind.column, personal: spec.kind.personal, team: spec.kind.team ?? null })
-      : null,
+    kind: spec.kind ? Object.freeze({ column: spec.kind.column, personal: spec.kind.personal }) : null,
     owner: spec.owner ?? null,
     fields,
   });
@@ -380,16 +378,6 @@ function checkTables(model: MapModel): void {
     const clash = named.find(([, t]) => sameTable(t, table, null));
     if (clash) throw new MapRuleError(path, `is the same table as ${clash[0]}; a dependent must be another table`);
   }
-}
-
-/**
- * In place with a derived marker, a user with an org may have been migrated
- * by orgshift or created by the application in the new shape: nothing tells
- * them apart, so the org and membership fields are not compared with a
- * legacy source (the structure still is, on every read).
- */
-export function fidelityComparable(model: MapModel): boolean {
-  return !(model.shape === 'in-place' && model.legacy.marker.type === 'derived');
 }
 
 /** Convenience for code that needs every value a field may write when its source is NULL. */

@@ -361,13 +361,15 @@ class Drafter {
       return this.#withNote(path, `${flag.name} marks personal orgs.`, {
         column: flag.name,
         personal: true,
-        team: false,
       });
     }
     const kind = columnNamed(org, ['kind', 'type', 'org_type', 'organization_type', 'account_type']);
     if (kind && isText(kind)) {
-      this.#todo(path, `check the values your app stores in ${kind.name} for personal and team orgs`);
-      return { column: kind.name, personal: 'personal', team: 'team' };
+      this.#todo(
+        path,
+        `check the values your app stores in ${kind.name}: "personal" marks personal orgs, any other value a team org`,
+      );
+      return { column: kind.name, personal: 'personal' };
     }
     return null;
   }

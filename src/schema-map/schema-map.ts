@@ -165,11 +165,10 @@ const orgSchema = z
     table: tableNameSchema,
     id: idSchema,
     name: identifierSchema.optional().meta({ description: "Column shown as the org's name (default: its id)." }),
-    kind: z
-      .strictObject({ column: identifierSchema, personal: scalar, team: scalar.optional() })
-      .readonly()
-      .optional()
-      .meta({ description: 'A column that says an org is personal, and its value for personal orgs.' }),
+    kind: z.strictObject({ column: identifierSchema, personal: scalar }).readonly().optional().meta({
+      description:
+        'A column that says an org is personal, and its value for personal orgs (every other value is a team org).',
+    }),
     owner: identifierSchema.optional().meta({
       description:
         "Column holding the personal org's owner (the user key); required unless the org id is the user key.",

@@ -90,7 +90,10 @@ describe('schema migrations on SQLite', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect(await migrateDemo(db)).toEqual({ applied: ['001_repair_queue', '002_progress', '003_outbox'], changes: [] });
+    expect(await migrateDemo(db)).toEqual({
+      applied: ['001_repair_queue', '002_progress', '003_outbox', '004_in_place_migrations'],
+      changes: [],
+    });
     expect(await migrateDemo(db)).toEqual({ applied: [], changes: [] });
   });
 
@@ -140,7 +143,12 @@ describePostgres('schema migrations on PostgreSQL', () => {
   });
 
   it('applies once, then is a no-op', async () => {
-    expect((await migrateDemo(db)).applied).toEqual(['001_repair_queue', '002_progress', '003_outbox']);
+    expect((await migrateDemo(db)).applied).toEqual([
+      '001_repair_queue',
+      '002_progress',
+      '003_outbox',
+      '004_in_place_migrations',
+    ]);
     expect((await migrateDemo(db)).applied).toEqual([]);
   });
 
@@ -240,20 +248,43 @@ describePostgres("db migrate on a team's own tables (PostgreSQL)", () => {
   it('creates only orgshift_* tables when the map opts into nothing', async () => {
     const before = await teamSchema();
     const report = await migrateDatabase(configFor(teamMap({ marker: { type: 'timestamp', column: 'migrated_at' } })));
-    expect(report).toEqual({ applied: ['001_repair_queue', '002_progress', '003_outbox'], changes: [] });
+    expect(report).toEqual({
+      applied: ['001_repair_queue', '002_progress', '003_outbox', '004_in_place_migrations'],
+      changes: [],
+    });
     expect(await teamSchema()).toEqual(before);
   });
 
   it('adds the marker column, its index and a dependent org column only where the map says add, and says so', async () => {
+    // One account the application already moved (its user row exists), one still to move, one whose key is no UUID.
+    const moved = '6a1f0000-0000-4000-8000-000000000001';
+    const waiting = '6a1f0000-0000-4000-8000-000000000002';
+    await sql
+      .raw(`insert into teams (id, kind, name) values ('${moved}', 'personal', 'moved');
+      insert into members_users (id, email, current_org_id) values ('${moved}', 'moved@example.com', '${moved}');
+      insert into accounts (id, email) values ('${moved}', 'moved@example.com'), ('${waiting}', 'waiting@example.com'),
+        ('not-a-uuid', 'odd@example.com')`)
+      .execute(admin.kysely);
     const map = teamMap({ marker: { type: 'timestamp', column: 'migrated_at', add: true }, orgAdd: true });
     const dry = await migrateDatabase(configFor(map), { dryRun: true });
-    expect(dry.changes).toHaveLength(4);
+    expect(dry.changes).toHaveLength(5);
+    // The rows already migrated by the map's own definition (their user row exists) are marked with the column.
+    expect(dry.changes[1]).toMatch(
+      /^update "accounts" as l set "migrated_at" = now\(\) where exists \(select 1 from "members_users" mu/,
+    );
     expect(await teamSchema()).not.toContain('accounts.migrated_at');
     const report = await migrateDatabase(configFor(map));
     expect(report.changes).toEqual(dry.changes);
     const schema = await teamSchema();
     expect(schema).toEqual(expect.arrayContaining(['accounts.migrated_at', 'notes.team_id']));
-    expect((await migrateDatabase(configFor(map))).changes.filter((c) => c.startsWith('alter'))).toEqual([]);
+    const marked = await sql<{ id: string; marked: boolean }>`
+      select id, migrated_at is not null as marked from accounts order by id`.execute(admin.kysely);
+    expect(marked.rows).toEqual([
+      { id: moved, marked: true },
+      { id: waiting, marked: false },
+      { id: 'not-a-uuid', marked: false },
+    ]);
+    expect((await migrateDatabase(configFor(map))).changes.filter((c) => !c.startsWith('create index'))).toEqual([]);
   });
 
   it('leaves nothing behind when it fails half-way (one transaction)', async () => {

@@ -1,19 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FixtureTarget, generateInPlaceData, type InPlaceManifest } from '../../examples/in-place/generate.js';
+import { generateInPlaceData, type InPlaceManifest } from '../../examples/in-place/generate.js';
 import { applyInPlaceSchema } from '../../examples/in-place/schema.js';
 import { loadConfig } from '../../src/config/config.js';
 import { isOrgshiftError } from '../../src/errors.js';
-import { inspectDatabase, internalsOf, migrateDatabase, type Orgshift, open } from '../../src/orgshift.js';
+import { inspectDatabase, migrateDatabase, type Orgshift, open } from '../../src/orgshift.js';
 import { createSecretCodec } from '../../src/secrets/create-secret-codec.js';
 import { TEST_SECRET_KEY } from '../support/open-test.js';
-import { createTestDatabase, hasPostgres } from '../support/services.js';
+import { IN_PLACE_SETUPS, type InPlaceSetup, rowsOf } from './support/in-place-setups.js';
 
 /**
  * A Prisma app's own tables (examples/in-place/): the users table IS the
@@ -29,48 +23,6 @@ const USERS = 500;
 const NATIVE = 20;
 const current = createSecretCodec({ codec: 'aes-256-gcm', key: { env: 'K' } }, { K: TEST_SECRET_KEY }, 'test');
 
-interface Setup {
-  readonly url: string;
-  readonly target: FixtureTarget;
-  close(): Promise<void>;
-}
-
-const SETUPS: readonly { readonly name: string; readonly available: boolean; create(): Promise<Setup> }[] = [
-  {
-    name: 'SQLite',
-    available: true,
-    async create() {
-      const dir = mkdtempSync(join(tmpdir(), 'orgshift-in-place-'));
-      const file = join(dir, 'kanbu.db');
-      const db = new Database(file);
-      return {
-        url: `sqlite:${file}`,
-        target: { kind: 'sqlite', db },
-        async close() {
-          db.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    available: hasPostgres,
-    async create() {
-      const database = await createTestDatabase('in_place_map');
-      const pool = new pg.Pool({ connectionString: database.url, max: 2 });
-      return {
-        url: database.url,
-        target: { kind: 'postgres', pool },
-        async close() {
-          await pool.end();
-          await database.drop();
-        },
-      };
-    },
-  },
-];
-
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
@@ -80,27 +32,17 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   }
 }
 
-describe.each(SETUPS)('the in-place (Prisma) map on $name, end to end', (setup) => {
+describe.each(IN_PLACE_SETUPS)('the in-place (Prisma) map on $name, end to end', (setup) => {
   describe.skipIf(!setup.available)('', () => {
-    let db: Setup;
+    let db: InPlaceSetup;
     let manifest: InPlaceManifest;
     let orgshift: Orgshift;
-    const rows = async (text: string, ...params: unknown[]) => {
-      const { db: database } = internalsOf(orgshift);
-      const parts = text.split('?');
-      const query = sql.join(
-        parts.map((part, i) =>
-          i < params.length ? sql`${sql.raw(part)}${database.sql.bindValue(params[i])}` : sql.raw(part),
-        ),
-        sql``,
-      );
-      return (await sql<Record<string, unknown>>`${query}`.execute(database.kysely)).rows;
-    };
+    const rows = (text: string, ...params: unknown[]) => rowsOf(orgshift, text, ...params);
     const count = async (text: string, ...params: unknown[]) =>
       Number(Object.values((await rows(text, ...params))[0] ?? {})[0]);
 
     beforeAll(async () => {
-      db = await setup.create();
+      db = await setup.create('in_place_map');
       await applyInPlaceSchema(db.target);
       manifest = await generateInPlaceData(db.target, {
         users: USERS + NATIVE,
@@ -196,10 +138,50 @@ describe.each(SETUPS)('the in-place (Prisma) map on $name, end to end', (setup) 
       }
       const audit = await orgshift.audit();
       expect(audit.violations).toEqual([]);
-      expect(audit.notChecked.map((n) => n.code)).toEqual(['field_mismatch']);
+      // Only "billingEmail" (a column) is compared in SQL; the rest is named, with the reason.
+      const named = audit.notChecked.flatMap((n) => (n.reason.split(': ')[0] ?? '').split(', ')).sort();
+      expect(named).toEqual(
+        [
+          'target.org.fields.name',
+          'target.org.fields.slug',
+          'target.org.fields.createdAt',
+          'target.org.fields.updatedAt',
+          'target.membership.fields.apiKeyEnc',
+          'target.membership.fields.createdAt',
+        ].sort(),
+      );
+    });
+
+    it('tells the users the app created in the new shape (native) from those orgshift migrated, whose fields it compares', async () => {
       for (const id of manifest.nativeUserIds.slice(0, 3)) {
-        expect(await orgshift.verifyUser(id)).toMatchObject({ ok: true, violations: [] });
+        expect(await orgshift.verifyUser(id)).toEqual({ ok: true, state: 'native', violations: [] });
       }
+      const migrated = manifest.samples.filter((s) => s.kind === 'legacy').slice(0, 3);
+      for (const sample of migrated) {
+        expect(await orgshift.verifyUser(sample.id)).toEqual({ ok: true, state: 'migrated', violations: [] });
+      }
+      // A migrated user's org that no longer matches its legacy source is found; a native user's org has none.
+      const changed = migrated[0]?.id as string;
+      const native = manifest.nativeUserIds[0] as string;
+      const billing = `update "Organization" set "billingEmail" = ? where "ownerId" = ?`;
+      const [{ billingEmail: before } = {}] = await rows(
+        `select "billingEmail" from "Organization" where "ownerId" = ?`,
+        changed,
+      );
+      await rows(billing, 'someone-else@example.com', changed);
+      await rows(billing, 'billing-desk@example.com', native);
+      const audit = await orgshift.audit();
+      expect(audit.violations).toEqual([{ code: 'field_mismatch', count: 1, sample: [changed] }]);
+      expect(await orgshift.verifyUser(changed)).toEqual({
+        ok: false,
+        state: 'migrated',
+        violations: [
+          { code: 'field_mismatch', message: '"Organization"."billingEmail" differs from its legacy source' },
+        ],
+      });
+      expect(await orgshift.verifyUser(native)).toEqual({ ok: true, state: 'native', violations: [] });
+      await rows(billing, before, changed);
+      expect((await orgshift.audit()).violations).toEqual([]);
     });
 
     it("refuses keys that are not the app's ids before any I/O, and unknown ones as user_not_found", async () => {

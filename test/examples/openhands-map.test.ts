@@ -10,7 +10,10 @@ import {
 } from '../../examples/openhands/generate.js';
 import { loadConfig, type OrgshiftConfig } from '../../src/config/config.js';
 import { isOrgshiftError } from '../../src/errors.js';
-import { inspectDatabase, migrateDatabase, type Orgshift, open } from '../../src/orgshift.js';
+import { createServer } from '../../src/http/create-server.js';
+import { createLogger } from '../../src/http/logger.js';
+import { sampleKeys } from '../../src/ops/sample-keys.js';
+import { inspectDatabase, internalsOf, migrateDatabase, type Orgshift, open } from '../../src/orgshift.js';
 import { createSecretCodec } from '../../src/secrets/create-secret-codec.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/services.js';
 
@@ -100,6 +103,18 @@ describePostgres('the OpenHands map, end to end', () => {
     });
   });
 
+  it('offers as sample ids only keys a migration can take: each once, never NULL or shared by several rows', async () => {
+    const { db, sql: m } = internalsOf(orgshift);
+    const sample = await sampleKeys(db, m, USERS);
+    expect(new Set(sample).size).toBe(sample.length);
+    const shared = manifest.ids.duplicated.map((d) => d.keycloakUserId);
+    expect(shared.length).toBeGreaterThan(0);
+    expect(sample.filter((id) => shared.includes(id))).toEqual([]);
+    // Every valid key, pending ones first: nothing usable is left out either.
+    expect([...sample].sort()).toEqual([...manifest.ids.valid].sort());
+    expect(await sampleKeys(db, m, 5)).toEqual(sample.slice(0, 5));
+  });
+
   it('migrates just in time, every field faithful to its legacy source, NULL kept NULL, secrets re-encrypted for OpenHands', async () => {
     for (const sample of manifest.samples.slice(0, 8)) {
       const id = sample.keycloakUserId;
@@ -184,6 +199,59 @@ describePostgres('the OpenHands map, end to end', () => {
         await scalar(`select count(*) from ${table} d join user_settings l on l.keycloak_user_id = d.keycloak_user_id
         where l.already_migrated and d.org_id is distinct from l.keycloak_user_id::uuid`),
       ).toBe(0);
+    }
+  });
+
+  it('compares the membership fields that come from a legacy column, in the audit and in deep verification', async () => {
+    const id = manifest.samples[1]?.keycloakUserId as string;
+    const { max_iterations: before } = await one('select max_iterations from org_member where user_id = $1', [id]);
+    await pool.query('update org_member set max_iterations = coalesce(max_iterations, 0) + 1 where user_id = $1', [id]);
+    try {
+      const audit = await orgshift.audit();
+      expect(audit.violations).toEqual([{ code: 'field_mismatch', count: 1, sample: [id] }]);
+      expect(await orgshift.verifyUser(id)).toEqual({
+        ok: false,
+        state: 'migrated',
+        violations: [
+          { code: 'field_mismatch', message: '"org_member"."max_iterations" differs from its legacy source' },
+        ],
+      });
+    } finally {
+      await pool.query('update org_member set max_iterations = $2 where user_id = $1', [id, before]);
+    }
+    expect((await orgshift.audit()).violations).toEqual([]);
+  });
+
+  it('names every mapped field the audit leaves to deep verification, and why', async () => {
+    const { notChecked } = await orgshift.audit();
+    const named = (code: string) =>
+      notChecked
+        .filter((n) => n.code === code)
+        .flatMap((n) => (n.reason.split(': ')[0] ?? '').split(', '))
+        .sort();
+    // Templates are computed in JavaScript; secrets must be decoded; every other field is compared in SQL.
+    expect(named('field_mismatch')).toEqual(['target.org.fields.name']);
+    expect(named('secret_mismatch')).toEqual(
+      [
+        'target.org.fields._search_api_key',
+        'target.org.fields._sandbox_api_key',
+        'target.membership.fields._llm_api_key',
+        'target.membership.fields._llm_api_key_for_byor',
+      ].sort(),
+    );
+    expect(notChecked.every((n) => n.reason.includes('orgshift verify <id>'))).toBe(true);
+  });
+
+  it('answers a shared key over HTTP with 409 legacy_key_duplicate, a status the route documents', async () => {
+    const app = await createServer(orgshift, { logger: createLogger({ level: 'silent' }) });
+    try {
+      const duplicated = manifest.ids.duplicated[0]?.keycloakUserId as string;
+      const answer = await app.inject({ method: 'GET', url: `/v1/users/${duplicated}` });
+      expect([answer.statusCode, answer.json().error.code]).toEqual([409, 'legacy_key_duplicate']);
+      const doc = app.swagger() as unknown as { paths: Record<string, { get: { responses: object } }> };
+      expect(doc.paths['/v1/users/{id}']?.get.responses).toHaveProperty('409');
+    } finally {
+      await app.close();
     }
   });
 

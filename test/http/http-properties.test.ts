@@ -16,7 +16,8 @@ import { type PgRedis, setupPgRedis } from './support/pg-redis.js';
 /**
  * Property tests of the whole HTTP surface: whatever a client
  * sends — ids, methods, headers, bodies, sizes — the answer is never a 500,
- * never a crash, and never carries a stack trace, a secret or a key.
+ * never a crash, and never carries a stack trace, a secret or a key; and
+ * whatever status a route answers, /openapi.json lists it for that route.
  */
 const API_TOKEN = 'api-token-for-properties-0001';
 const ADMIN_TOKEN = 'admin-token-for-properties-0001';
@@ -37,11 +38,14 @@ const ROUTES = [
 ];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] as const;
 
+type OpenApiPaths = Record<string, Record<string, { readonly responses: Record<string, unknown> }>>;
+
 describePostgresRedis('the HTTP surface under random input', () => {
   let pg: PgRedis;
   let orgshift: Orgshift;
   let app: FastifyInstance;
   let ids: string[] = [];
+  let documented: OpenApiPaths = {};
   const secrets: string[] = [];
   const logLines: string[] = [];
 
@@ -64,6 +68,7 @@ describePostgresRedis('the HTTP surface under random input', () => {
     const stream = { write: (line: string) => void logLines.push(line) };
     app = await createServer(orgshift, { metrics: createMetrics(), logger: createLogger({ level: 'info', stream }) });
     await app.ready();
+    documented = (app.swagger() as unknown as { paths: OpenApiPaths }).paths;
   });
   afterAll(async () => {
     await app?.close();
@@ -82,6 +87,14 @@ describePostgresRedis('the HTTP surface under random input', () => {
       expect(typeof json.error?.code).toBe('string');
       expect(typeof json.error?.message).toBe('string');
     }
+  }
+
+  /** The status a documented operation answered is one of its documented responses. */
+  function expectDocumented(method: string, route: string, status: number) {
+    const operation = documented[route.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
+    // Not an operation of the document (HEAD, a 405 on another method, an unknown path): nothing to match.
+    if (operation === undefined) return;
+    expect(Object.keys(operation.responses), `${method} ${route} answered ${status}`).toContain(String(status));
   }
 
   const idLike = () =>
@@ -109,6 +122,7 @@ describePostgresRedis('the HTTP surface under random input', () => {
             headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
           });
           expectSafe(response.statusCode, response.body);
+          expectDocumented(method, route, response.statusCode);
         },
       ),
       { numRuns: 400 },
@@ -125,15 +139,21 @@ describePostgresRedis('the HTTP surface under random input', () => {
           fc.constantFrom('content-type', 'authorization', 'accept', 'x-request-id', 'content-encoding', 'x-custom'),
           fc.oneof(fc.string({ maxLength: 200 }), fc.constantFrom('application/json', 'text/plain', 'gzip', 'Bearer')),
         ),
+        // A right token too, or every body would be refused (401) before anyone reads it.
+        fc.constantFrom(undefined, API_TOKEN, ADMIN_TOKEN),
         fc.oneof(fc.constant(undefined), fc.string({ maxLength: 500 }), fc.json(), fc.constant('x'.repeat(1_100_000))),
-        async (method, route, id, headers, body) => {
+        async (method, route, id, headers, token, body) => {
+          const printable = Object.entries(headers).filter(([, v]) => /^[\t\x20-\x7e]*$/.test(v));
           const response = await app.inject({
             method,
             url: route.replace(':id', id),
-            headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => /^[\t\x20-\x7e]*$/.test(v))),
+            headers: Object.fromEntries(
+              token === undefined ? printable : [...printable, ['authorization', `Bearer ${token}`]],
+            ),
             ...(body === undefined || method === 'GET' ? {} : { payload: body }),
           });
           expectSafe(response.statusCode, response.body);
+          expectDocumented(method, route, response.statusCode);
         },
       ),
       { numRuns: 150 },

@@ -389,6 +389,8 @@ describePostgresRedis('HTTP routes on PostgreSQL + Redis', () => {
       ].sort(),
     );
     expect(doc.paths['/v1/users/{id}']?.get?.responses).toHaveProperty('503');
+    // A key several legacy rows share is refused as legacy_key_duplicate.
+    expect(doc.paths['/v1/users/{id}']?.get?.responses).toHaveProperty('409');
     expect(JSON.stringify(doc.paths['/v1/users/{id}'])).toContain('apiToken');
     for (const path of [
       '/v1/admin/status',

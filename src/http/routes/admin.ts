@@ -72,7 +72,8 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         params: userIdParams(keyPattern(key), describeKey(key)),
         querystring: rollbackQuery,
         body: rollbackBody,
-        response: { 200: rollbackReportSchema, ...errorResponses(400, 401, 403, 404, 409, 500, 503) },
+        // 413 and 415: a body is read, and refused when too large or not JSON.
+        response: { 200: rollbackReportSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 500, 503) },
       },
       // No body is an empty one: the schema checks a body only to refuse what it does not know.
       preValidation: async (request) => {

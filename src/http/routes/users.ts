@@ -29,7 +29,8 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { o
         tags: ['users'],
         security,
         params,
-        response: { 200: userSchema, ...errorResponses(400, 401, 404, 500, 503) },
+        // 409: several legacy rows share the key (legacy_key_duplicate); no migration can take it.
+        response: { 200: userSchema, ...errorResponses(400, 401, 404, 409, 500, 503) },
       },
     },
     (request) => orgshift.getUser(request.params.id),
