@@ -197,6 +197,11 @@ describe.each(IN_PLACE_SETUPS)('the in-place (Prisma) map on $name, end to end',
       const member = manifest.legacyUsersWithTeamMemberships[0];
       if (solo === undefined || member === undefined) throw new Error('fixture lacks the cases');
       expect(await codeOf(orgshift.rollbackUser(member))).toBe('rollback_refused');
+      // A user the app created in the new shape was never migrated: there is nothing to roll back to.
+      const native = manifest.nativeUserIds[1] as string;
+      const before = await rows(`select * from "User" where "id" = ?`, native);
+      expect(await codeOf(orgshift.rollbackUser(native))).toBe('rollback_refused');
+      expect(await rows(`select * from "User" where "id" = ?`, native)).toEqual(before);
       const org = (await orgshift.getUser(solo.id)).currentOrg.id;
       const rotated = 'sk_live_rotated_after_migration';
       await rows(
@@ -217,6 +222,7 @@ describe.each(IN_PLACE_SETUPS)('the in-place (Prisma) map on $name, end to end',
       expect(user).toEqual({ apiKey: rotated, organizationId: null });
       expect(await count(`select count(*) from "Organization" where "id" = ?`, org)).toBe(0);
       expect(await orgshift.verifyUser(solo.id)).toEqual({ ok: true, state: 'pending', violations: [] });
+      expect(await count('select count(*) from orgshift_in_place_migrations where user_key = ?', solo.id)).toBe(0);
       await orgshift.getUser(solo.id);
       expect(await orgshift.verifyUser(solo.id)).toEqual({ ok: true, state: 'migrated', violations: [] });
       expect((await orgshift.audit()).violations).toEqual([]);

@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import type { Executor, Row } from '../../db/database.js';
 import { translateDatabaseError } from '../../db/database-errors.js';
-import { FAILURES_TABLE } from '../../db/own-tables.js';
+import { FAILURES_TABLE, IN_PLACE_MIGRATIONS_TABLE } from '../../db/own-tables.js';
 import { userLockKey } from '../../directory/user-directory.js';
 import { LegacyKeyDuplicateError, RollbackRefusedError, UserNotFoundError } from '../../errors.js';
 import { LockLostError } from '../../lock/errors.js';
 import type { Lease, LockManager } from '../../lock/lock-manager.js';
+import { hasRecordedMigration } from '../../migration/in-place-record.js';
 import type { MigrationContext } from '../../migration/migration-context.js';
 import { parseUserKey } from '../../schema-map/user-key.js';
 import { foreignReferences } from './foreign-references.js';
@@ -117,6 +118,10 @@ async function rollbackWithin(
   const m = ctx.sql;
   const state = await loadRollbackState(trx, m, key);
   refuseUnlessRollbackable(ctx, key, state);
+  if (m.model.shape === 'in-place' && !(await hasRecordedMigration(trx, key))) {
+    // Created in the new shape (a sign-up, or by the application): its legacy values never existed.
+    throw new RollbackRefusedError(key, 'native user: orgshift did not migrate it');
+  }
   const references = await foreignReferences(trx, ctx.db, m, key, state);
   if (references.length > 0) {
     const list = references
@@ -280,6 +285,9 @@ async function deleteTargetRows(trx: Executor, ctx: MigrationContext, key: strin
   if (orgId !== null) {
     await sql`delete from ${sql.raw(m.membership)} where ${sql.raw(m.q(model.membership.org))} = ${m.param(orgId, r.membership, model.membership.org)}
       and ${sql.raw(m.q(model.membership.user))} = ${m.param(key, r.membership, model.membership.user)}`.execute(trx);
+  }
+  if (model.shape === 'in-place') {
+    await sql`delete from ${sql.raw(IN_PLACE_MIGRATIONS_TABLE)} where user_key = ${key}`.execute(trx);
   }
   if (model.shape === 'moved') {
     await sql`delete from ${sql.raw(m.user)} where ${sql.raw(m.q(model.user.id))} = ${m.param(key, r.user, model.user.id)}`.execute(
