@@ -1,7 +1,7 @@
 import { translateDatabaseError } from '../db/database-errors.js';
 import { isOrgshiftError, LegacyKeyDuplicateError, OrgshiftError, UserNotFoundError } from '../errors.js';
 import type { Lease, LockManager } from '../lock/lock-manager.js';
-import { recordFailure } from '../migration/failure-log.js';
+import { describeFailure, recordFailure } from '../migration/failure-log.js';
 import { hasRecordedMigration } from '../migration/in-place-record.js';
 import { type AfterWrites, migrateUser } from '../migration/migrate.js';
 import type { MigrationContext } from '../migration/migration-context.js';
@@ -175,12 +175,8 @@ export class UserDirectory {
       if (isOrgshiftError(error) && (error.code.startsWith('lock_') || error.code === 'database_unavailable'))
         throw error;
       const reason = isOrgshiftError(error) ? error.code : 'unexpected database error';
-      const code = isOrgshiftError(error) && error.code !== 'migration_failed' ? error.code : 'migration_failed';
-      await recordFailure(this.#ctx.db, {
-        subject: key,
-        code,
-        message: isOrgshiftError(error) ? error.message : reason,
-      }).catch(() => undefined);
+      // The same code and message a backfill records for the same fault (a column, never a value).
+      await recordFailure(this.#ctx.db, { subject: key, ...describeFailure(this.#ctx, error) }).catch(() => undefined);
       if (isOrgshiftError(error) && error.code === 'legacy_key_duplicate') throw error;
       throw new MigrationFailedError(key, reason, { cause: error });
     }

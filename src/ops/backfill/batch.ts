@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor, Transact } from '../../db/database.js';
-import { isOrgshiftError } from '../../errors.js';
-import { type FailureRecord, recordFailuresWithin } from '../../migration/failure-log.js';
+import { describeFailure, type FailureRecord, recordFailuresWithin } from '../../migration/failure-log.js';
 import type { LegacyRow } from '../../migration/legacy-rows.js';
 import { type AfterWrites, type MigrationResult, migrateLockedRows } from '../../migration/migrate.js';
 import type { MigrationContext } from '../../migration/migration-context.js';
@@ -128,27 +127,4 @@ async function migrateCarefully(trx: Executor, batch: Batch, rows: readonly Lega
       tally.failures.push({ subject: row.key, ...describeFailure(batch.ctx, error) });
     }
   }
-}
-
-const FAILURE_MESSAGES: Readonly<Record<string, string>> = Object.freeze({
-  unique: 'an org, user or membership with this id (or another unique value, such as a slug) already exists',
-  'foreign-key': 'a row the migration writes points at a row that does not exist',
-  'not-null': 'a NOT NULL target column would get NULL (give the field a default, or fix the legacy row)',
-  check: 'a value the migration writes breaks a check constraint',
-  'invalid-value': 'a value does not fit its target column type',
-});
-
-/** A stable code and a message that never carries a secret or a row's values. */
-export function describeFailure(ctx: MigrationContext, error: unknown): { code: string; message: string } {
-  if (isOrgshiftError(error)) return { code: error.code, message: error.message };
-  const known = FAILURE_MESSAGES[ctx.db.classifyError(error)];
-  const column = (error as { column?: unknown } | null)?.column;
-  if (known !== undefined) {
-    return { code: 'migration_failed', message: typeof column === 'string' ? `${known} (column ${column})` : known };
-  }
-  const sqlState = (error as { code?: unknown } | null)?.code;
-  return {
-    code: 'migration_failed',
-    message: `unexpected database error${typeof sqlState === 'string' ? ` (${sqlState})` : ''}`,
-  };
 }
