@@ -42,6 +42,13 @@ export class FaultLog {
     return this.#windows.some((w) => w.start <= answeredAt && sentAt <= w.end + this.#graceMs);
   }
 
+  /** Each fault's window as seconds since `origin`, for a failure report. */
+  timeline(origin: number): string[] {
+    return this.#windows.map(
+      (w) => `${w.kind}: ${((w.start - origin) / 1000).toFixed(1)}–${((w.end - origin) / 1000).toFixed(1)} s`,
+    );
+  }
+
   counts(): Map<FaultKind, number> {
     const counts = new Map<FaultKind, number>(FAULT_KINDS.map((k) => [k, 0]));
     for (const w of this.#windows) counts.set(w.kind, (counts.get(w.kind) ?? 0) + 1);

@@ -16,7 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -196,6 +196,11 @@ async function main(): Promise<number> {
       WEBHOOK_TOKEN,
     ]);
     failures.push(...leaks);
+    if (failures.length > 0) {
+      // What CI shows is all there is to go on: the servers' own account of what failed, and when.
+      failures.push(...faults.timeline(started).map((w) => `fault window ${w}`));
+      failures.push(...(await serverErrors(processes.logFiles, started)));
+    }
     for (const [kind, n] of faults.counts()) if (n < cycles) failures.push(`fault ${kind} injected ${n} times`);
 
     printReport({
@@ -312,6 +317,39 @@ async function scanLogs(
     for (const key of keys) if (key && text.includes(key)) leaks.push(`a key or credential in ${file}`);
   }
   return leaks;
+}
+
+/** Error-level records of the servers' logs (type, code, message, top frames), at most 10. */
+async function serverErrors(files: readonly string[], origin: number): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of files.filter((f) => /server-\d+\.log$/.test(f))) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      if (!line.includes('"level":50') || found.length >= 10) continue;
+      try {
+        const record = JSON.parse(line) as { time?: number; msg?: string; req?: { url?: string }; err?: ErrorRecord };
+        const err = record.err ?? {};
+        const frames = (err.stack ?? '')
+          .split('\n')
+          .slice(1, 5)
+          .map((f) => f.trim());
+        const at = record.time === undefined ? '?' : ((record.time - origin) / 1000).toFixed(1);
+        found.push(
+          `${basename(file)} at ${at} s, ${record.req?.url ?? ''}: ${record.msg} — ${err.type ?? ''} ${err.code ?? ''} ${String(err.message ?? '').slice(0, 300)} | ${frames.join(' | ')}`,
+        );
+      } catch {
+        found.push(`${basename(file)}: ${line.slice(0, 300)}`);
+      }
+    }
+  }
+  return found;
+}
+
+interface ErrorRecord {
+  readonly type?: string;
+  readonly code?: string;
+  readonly message?: string;
+  readonly stack?: string;
 }
 
 function printReport(r: {

@@ -189,7 +189,10 @@ export async function draftDatabaseMap(database: DatabaseConfig): Promise<MapDra
 /** The demo map's tables are created with orgshift's own: the demo has no application to create them. */
 function migrateWith(db: Database, config: OrgshiftConfig, model: MapModel, dryRun = false): Promise<MigrateReport> {
   const demo = config.map.origin === DEMO_ORIGIN;
-  return migrateSchema(db, model, { dryRun, before: demo ? (trx) => createDemoTables(trx, db.sql) : undefined });
+  return migrateSchema(db, model, {
+    dryRun,
+    before: demo ? (trx) => createDemoTables(trx, db.sql, db.catalogOn(trx)) : undefined,
+  });
 }
 
 async function resolve(db: Database, model: MapModel): Promise<ResolvedMap> {

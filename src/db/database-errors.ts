@@ -14,6 +14,11 @@ export function translateDatabaseError(db: Database, error: unknown): unknown {
   switch (db.classifyError(error)) {
     case 'connection':
       return new DatabaseUnavailableError(`database ${db.target} is unavailable: ${reasonOf(error)}`, { cause: error });
+    case 'transient':
+      return new DatabaseUnavailableError(
+        `database ${db.target} rolled the transaction back (${reasonOf(error)}); nothing was written, retry`,
+        { cause: error },
+      );
     case 'undefined-object':
       return new SchemaInvalidError(
         `${db.target} lacks a table, column or type orgshift needs (${objectOf(error)}); run \`orgshift schema check\` and \`orgshift db migrate\``,
@@ -52,6 +57,10 @@ function reasonOf(error: unknown): string {
       return 'the file cannot be opened';
     case 'SQLITE_BUSY':
       return 'the file is locked by another process';
+    case '40P01':
+      return 'a deadlock';
+    case '40001':
+      return 'a serialization conflict';
     default:
       return /timeout/i.test(String((error as Error | null)?.message)) ? 'connection timed out' : 'connection lost';
   }

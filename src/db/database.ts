@@ -33,6 +33,8 @@ export type DatabaseErrorKind =
   | 'check'
   | 'undefined-object'
   | 'invalid-value'
+  /** A deadlock or serialization conflict: the server rolled the transaction back, and redoing it is safe. */
+  | 'transient'
   | 'other';
 
 /**

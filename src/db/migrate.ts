@@ -87,12 +87,17 @@ async function optInChanges(db: Database, trx: Executor, model: MapModel): Promi
       changes.push(d.addColumn(d.table(model.legacy.table), d.quote(marker.column), type));
       changes.push(markMigratedRows(d, model, catalog));
     }
-    const pending =
-      marker.type === 'timestamp' ? `${d.quote(marker.column)} is null` : `${d.quote(marker.column)} is not true`;
-    // Lets the backfill page through the pending tail without scanning the migrated head.
-    changes.push(
-      `create index if not exists ${indexName(model.legacy.table, 'pending')} on ${d.table(model.legacy.table)} (${d.quote(model.legacy.key.column)}) where ${pending}`,
-    );
+    const pendingIndex = indexName(model.legacy.table, 'pending');
+    // Only when missing: even `if not exists` takes a share lock on a live table, and a
+    // process that starts (serve, backfill) beside running migrations would deadlock with them.
+    if (!legacy.indexes.some((index) => index.name === pendingIndex)) {
+      const pending =
+        marker.type === 'timestamp' ? `${d.quote(marker.column)} is null` : `${d.quote(marker.column)} is not true`;
+      // Lets the backfill page through the pending tail without scanning the migrated head.
+      changes.push(
+        `create index if not exists ${pendingIndex} on ${d.table(model.legacy.table)} (${d.quote(model.legacy.key.column)}) where ${pending}`,
+      );
+    }
   }
   const org = catalog.get(model.org.table);
   const orgId = org === undefined ? undefined : columnOf(org, model.org.id.column);

@@ -13,6 +13,8 @@ export interface ReconnectAttempt {
   /** Failures in a row so far. */
   readonly attempt: number;
   readonly retryInMs: number;
+  /** Why the work is redone: the connection went, or the server rolled it back (a deadlock, a serialization conflict). */
+  readonly reason: 'database connection lost' | 'rolled back by the database';
 }
 
 /** Runs `batch`, retrying it with exponential back-off while it fails for lack of a connection. */
@@ -21,6 +23,7 @@ export async function retryOnConnectionLoss<T>(
   signal: AbortSignal,
   onRetry: ((attempt: ReconnectAttempt) => void) | undefined,
   retryable: (error: unknown) => boolean,
+  isTransient?: (error: unknown) => boolean,
 ): Promise<T> {
   const started = performance.now();
   let delay: number = RECONNECT.firstDelayMs;
@@ -30,7 +33,8 @@ export async function retryOnConnectionLoss<T>(
     } catch (error) {
       const elapsed = performance.now() - started;
       if (!retryable(error) || signal.aborted || elapsed + delay > RECONNECT.giveUpAfterMs) throw error;
-      onRetry?.({ attempt, retryInMs: delay });
+      const reason = isTransient?.(error) ? 'rolled back by the database' : 'database connection lost';
+      onRetry?.({ attempt, retryInMs: delay, reason });
       await sleep(delay, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) throw error;
       delay = Math.min(delay * 2, RECONNECT.maxDelayMs);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { SqlDialect } from '../db/dialect/dialect.js';
+import type { Catalog } from '../schema-map/catalog.js';
 
 /**
  * The demo's tables, which a real team already has: the demo has no
@@ -80,6 +81,17 @@ export function demoTableStatements(d: SqlDialect): string[] {
   ];
 }
 
-export async function createDemoTables(trx: Executor, d: SqlDialect): Promise<void> {
+const DEMO_TABLES = ['legacy_users', 'roles', 'orgs', 'users', 'org_members', 'conversations', 'api_keys'];
+
+/**
+ * Only when one is missing: even `create index if not exists` takes a share
+ * lock on its table, and a server that starts beside running migrations would
+ * deadlock with them. The statements run in one transaction, so the tables
+ * exist together or not at all.
+ */
+export async function createDemoTables(trx: Executor, d: SqlDialect, catalog: Catalog): Promise<void> {
+  const names = DEMO_TABLES.map((name) => ({ schema: null, name }));
+  const snapshot = await catalog.describe(names);
+  if (names.every((name) => snapshot.get(name) !== undefined)) return;
   for (const statement of demoTableStatements(d)) await sql.raw(statement).execute(trx);
 }

@@ -33,7 +33,10 @@ export type AfterWrites = (trx: Executor, migrated: readonly PlannedUser[]) => P
  * Migrates one user in its own write transaction. A unique violation or a
  * fence that counts nobody means someone else created the user first (a
  * native sign-up, or a holder whose lock expired): reported as 'conflict',
- * so the caller reloads instead of failing.
+ * so the caller reloads instead of failing. A deadlock or serialization
+ * conflict rolled everything back, so the transaction is simply redone (a
+ * few times, while the lease holds); past that the caller gets
+ * `database_unavailable`, a 503 to retry, never a failed migration.
  */
 export async function migrateUser(
   ctx: MigrationContext,
@@ -41,13 +44,19 @@ export async function migrateUser(
   lease?: Lease,
   after?: AfterWrites,
 ): Promise<MigrateOutcome> {
-  try {
-    return await ctx.db.writeTransaction((trx) => migrateUserWithin(trx, ctx, key, lease, after));
-  } catch (error) {
-    if (error instanceof FenceViolationError || ctx.db.classifyError(error) === 'unique') return 'conflict';
-    throw translateDatabaseError(ctx.db, error);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.db.writeTransaction((trx) => migrateUserWithin(trx, ctx, key, lease, after));
+    } catch (error) {
+      const kind = ctx.db.classifyError(error);
+      if (error instanceof FenceViolationError || kind === 'unique') return 'conflict';
+      if (kind === 'transient' && attempt < TRANSIENT_ATTEMPTS && !lease?.lost.aborted) continue;
+      throw translateDatabaseError(ctx.db, error);
+    }
   }
 }
+
+const TRANSIENT_ATTEMPTS = 3;
 
 /** The just-in-time migration inside a transaction the caller owns: lock the legacy row, then migrate it. */
 export async function migrateUserWithin(

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { Database } from '../../src/db/database.js';
@@ -35,8 +36,28 @@ const FK_COLUMNS: readonly [string, string][] = [
 
 const KEYS = { ORGSHIFT_LEGACY_KEY: TEST_LEGACY_KEY, ORGSHIFT_SECRET_KEY: TEST_SECRET_KEY };
 
+/**
+ * Whether `migrate` finishes while another session holds `tables` in EXCLUSIVE
+ * mode (reads allowed, any write or index build blocked): a process that
+ * starts beside live migrations must not lock the team's tables when there is
+ * nothing to change, or it deadlocks with them.
+ */
+async function finishesBesideWriters(url: string, tables: readonly string[], migrate: () => Promise<unknown>) {
+  const holder = new pg.Client({ connectionString: url });
+  await holder.connect();
+  try {
+    await holder.query('begin');
+    await holder.query(`lock table ${tables.join(', ')} in exclusive mode`);
+    const blocked = new Promise<string>((resolve) => setTimeout(resolve, 5_000, 'blocked on a table lock'));
+    return await Promise.race([migrate().then(() => 'finished'), blocked]);
+  } finally {
+    await holder.query('rollback');
+    await holder.end();
+  }
+}
+
 function migrateDemo(db: Database) {
-  return migrateSchema(db, demoMap().model, { before: (trx) => createDemoTables(trx, db.sql) });
+  return migrateSchema(db, demoMap().model, { before: (trx) => createDemoTables(trx, db.sql, db.catalogOn(trx)) });
 }
 
 async function expectConstraintsBite(db: Database) {
@@ -150,6 +171,10 @@ describePostgres('schema migrations on PostgreSQL', () => {
       '004_in_place_migrations',
     ]);
     expect((await migrateDemo(db)).applied).toEqual([]);
+  });
+
+  it('takes no lock on the demo tables once they exist (a server restarting beside live migrations)', async () => {
+    expect(await finishesBesideWriters(testDb.url, DEMO_TABLES, () => migrateDemo(db))).toBe('finished');
   });
 
   it('indexes every foreign-key column, read from the catalog', async () => {
@@ -284,7 +309,9 @@ describePostgres("db migrate on a team's own tables (PostgreSQL)", () => {
       { id: waiting, marked: false },
       { id: 'not-a-uuid', marked: false },
     ]);
-    expect((await migrateDatabase(configFor(map))).changes.filter((c) => !c.startsWith('create index'))).toEqual([]);
+    expect((await migrateDatabase(configFor(map))).changes).toEqual([]);
+    const teamTables = ['accounts', 'roles', 'teams', 'members_users', 'team_members', 'notes'];
+    expect(await finishesBesideWriters(testDb.url, teamTables, () => migrateDatabase(configFor(map)))).toBe('finished');
   });
 
   it('leaves nothing behind when it fails half-way (one transaction)', async () => {

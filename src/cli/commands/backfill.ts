@@ -87,8 +87,8 @@ export function register(program: Command): void {
             retryFailed: options.retryFailed,
             dryRun: options.dryRun,
             onProgress: (progress) => reporter.update(progress),
-            onReconnect: ({ attempt, retryInMs }) =>
-              note(`backfill: database connection lost; batch retried in ${retryInMs} ms (attempt ${attempt})`),
+            onReconnect: ({ attempt, retryInMs, reason }) =>
+              note(`backfill: ${reason}; batch retried in ${retryInMs} ms (attempt ${attempt})`),
             signal: interrupt.signal,
           });
           reporter.stop();

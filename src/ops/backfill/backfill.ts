@@ -3,7 +3,7 @@ import { translateDatabaseError } from '../../db/database-errors.js';
 import { retryOnConnectionLoss } from '../../db/reconnect.js';
 import type { AfterWrites } from '../../migration/migrate.js';
 import type { MigrationContext } from '../../migration/migration-context.js';
-import { migrateBatch } from './batch.js';
+import { migrateBatch, redoable } from './batch.js';
 import { claimBatch, countClaimable, databaseNow, type PendingFilter, recordInvalidKeys } from './claim.js';
 import { type DryRunTally, dryRunScan } from './dry-run.js';
 import {
@@ -197,7 +197,8 @@ async function worker(run: Run, shared: Workers, cursor: Cursor, stop: AbortSign
         ),
       stop,
       run.onReconnect,
-      (error) => run.ctx.db.classifyError(error) === 'connection',
+      (error) => redoable(run, error),
+      (error) => run.ctx.db.classifyError(error) === 'transient',
     );
     run.budget.refund(size - batch.claimed);
     if (batch.last === null) break;

@@ -109,8 +109,8 @@ async function migrateOptimistically(trx: Executor, batch: Batch, rows: readonly
   try {
     count(tally, await migrateLockedRows(trx, batch.ctx, rows, undefined, batch.after));
   } catch (error) {
-    // A lost connection takes the whole batch with it; the caller retries it (src/db/reconnect.ts).
-    if (batch.ctx.db.classifyError(error) === 'connection') throw error;
+    // A lost connection or a deadlock takes the whole batch with it; the caller redoes it (src/db/reconnect.ts).
+    if (redoable(batch, error)) throw error;
     throw new RedoCarefully();
   }
 }
@@ -122,9 +122,16 @@ async function migrateCarefully(trx: Executor, batch: Batch, rows: readonly Lega
       count(tally, await migrateLockedRows(trx, batch.ctx, [row], undefined, batch.after));
       await sql`release savepoint orgshift_user`.execute(trx);
     } catch (error) {
-      if (batch.ctx.db.classifyError(error) === 'connection') throw error;
+      // Not this user's fault: recorded, it would be skipped by every later run.
+      if (redoable(batch, error)) throw error;
       await sql`rollback to savepoint orgshift_user`.execute(trx);
       tally.failures.push({ subject: row.key, ...describeFailure(batch.ctx, error) });
     }
   }
+}
+
+/** The batch failed for reasons outside its rows (a lost connection, a deadlock): redo it whole. */
+export function redoable(batch: { readonly ctx: MigrationContext }, error: unknown): boolean {
+  const kind = batch.ctx.db.classifyError(error);
+  return kind === 'connection' || kind === 'transient';
 }

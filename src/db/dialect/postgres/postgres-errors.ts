@@ -29,6 +29,8 @@ const BY_STATE: Readonly<Record<string, DatabaseErrorKind>> = Object.freeze({
   '42703': 'undefined-object',
   '3F000': 'undefined-object',
   '42704': 'undefined-object',
+  '40001': 'transient', // serialization_failure
+  '40P01': 'transient', // deadlock_detected (a DDL statement beside live migrations, a team's own lock order)
 });
 
 export function classifyPostgresError(error: unknown): DatabaseErrorKind {
